@@ -1,0 +1,89 @@
+"""The Surrey Family Support Directory: a Flask application factory."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from sqlalchemy import event
+
+from app import search
+from app.config import DEFAULT_SECRET_KEY, Config, ProductionConfig, config_for
+from app.extensions import babel, csrf, db, migrate
+
+
+def create_app(config_class: type[Config] | None = None) -> Flask:
+    config_class = config_class or config_for(os.environ.get("APP_ENV"))
+    app = Flask(__name__, template_folder="../templates", static_folder="../static",
+                instance_relative_config=True)
+    app.config.from_object(config_class)
+    _refuse_insecure_production(app, config_class)
+    _default_database(app)
+
+    db.init_app(app)
+    _enforce_sqlite_foreign_keys(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
+                     render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app)
+    search.init_app(app)
+    _setup_templates(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _refuse_insecure_production(app: Flask, config_class: type[Config]) -> None:
+    if issubclass(config_class, ProductionConfig) and app.config["SECRET_KEY"] in (
+        DEFAULT_SECRET_KEY, "", None,
+    ):
+        raise RuntimeError("Set SECRET_KEY: production will not start with the default key")
+
+
+def _default_database(app: Flask) -> None:
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            f"sqlite:///{Path(app.instance_path) / 'directory.sqlite'}"
+        )
+
+
+def _enforce_sqlite_foreign_keys(app: Flask) -> None:
+    """SQLite ignores foreign keys unless asked; PostgreSQL always enforces them."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    with app.app_context():
+        @event.listens_for(db.engine, "connect")
+        def _on_connect(connection, _record) -> None:
+            connection.execute("PRAGMA foreign_keys=ON")
+
+
+def _setup_templates(app: Flask) -> None:
+    app.jinja_loader = ChoiceLoader([
+        FileSystemLoader(str(Path(app.root_path).parent / "templates")),
+        PrefixLoader({
+            "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+            "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+        }),
+    ])
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    from app.templating import register_templating
+
+    register_templating(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.public import bp as public_bp
+    from app.public.errors import register_error_handlers
+    from app.public.search_views import bp as search_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(search_bp)
+    register_error_handlers(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.cli import register_commands
+
+    register_commands(app)

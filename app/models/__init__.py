@@ -1,0 +1,36 @@
+"""The domain models. Import them from here."""
+
+from app.models.directory import (
+    AccessRoute,
+    Area,
+    Category,
+    DeliveryMode,
+    DirectorySettings,
+    ListingStatus,
+    Location,
+    Organisation,
+    Schedule,
+    Service,
+    ServiceKind,
+    WaitingStatus,
+    WaitingTime,
+)
+from app.models.postcodes import Outcode, Postcode
+
+__all__ = [
+    "AccessRoute",
+    "Area",
+    "Category",
+    "DeliveryMode",
+    "DirectorySettings",
+    "ListingStatus",
+    "Location",
+    "Organisation",
+    "Outcode",
+    "Postcode",
+    "Schedule",
+    "Service",
+    "ServiceKind",
+    "WaitingStatus",
+    "WaitingTime",
+]

@@ -1,0 +1,56 @@
+"""Public pages. Thin views: look the thing up through the service layer, render it."""
+
+from flask import Blueprint, abort, render_template
+
+from app.services import listings
+
+bp = Blueprint("public", __name__)
+
+
+@bp.get("/")
+def home():
+    return render_template(
+        "public/home.html",
+        areas=listings.all_areas(),
+        categories=listings.top_level_categories(),
+    )
+
+
+@bp.get("/areas/<area_id>")
+def area(area_id: str):
+    found = listings.get_area(area_id) or abort(404)
+    return render_template("public/area.html", area=found,
+                           listings=listings.services_in_area(found))
+
+
+@bp.get("/categories/<category_id>")
+def category(category_id: str):
+    found = listings.get_category(category_id) or abort(404)
+    return render_template("public/category.html", category=found,
+                           services=listings.services_in_category(found))
+
+
+@bp.get("/services/<service_id>")
+def service(service_id: str):
+    found = listings.get_published_service(service_id) or abort(404)
+    return render_template("public/service.html", service=found)
+
+
+@bp.get("/about-the-data")
+def about_the_data():
+    return render_template("public/about_the_data.html")
+
+
+@bp.get("/accessibility")
+def accessibility():
+    return render_template("public/accessibility.html")
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("public/privacy.html")
+
+
+@bp.get("/cookies")
+def cookies():
+    return render_template("public/cookies.html")

@@ -1,0 +1,173 @@
+"""Search: a small interface over a Whoosh index of published services.
+
+The index is fed only after the database commits (never before, so a rollback leaves no
+phantom documents), can be rebuilt from the CLI, and when it is missing or damaged
+searches are answered from the database while it rebuilds.
+"""
+
+import logging
+import threading
+from pathlib import Path
+
+from flask import Flask, current_app
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.extensions import db
+from app.models import Area, Category, Location, Organisation, Schedule, Service, WaitingTime
+from app.search.index import IndexUnavailable, SearchIndex
+from app.search.places import place_table
+from app.search.query import Criteria, Hit, Outcome, run
+from app.search.schema import document_for
+
+__all__ = ["Criteria", "Hit", "Outcome", "init_app", "rebuild", "search", "consistency"]
+
+log = logging.getLogger(__name__)
+_PENDING = "search_pending_ids"
+_REBUILD_ALL = "*"
+
+
+def init_app(app: Flask) -> None:
+    path = app.config.get("SEARCH_INDEX_DIR") or str(Path(app.instance_path) / "search-index")
+    app.extensions["search_index"] = SearchIndex(Path(path))
+    if not getattr(db.session, "_search_listeners", False):
+        event.listen(db.session, "after_flush", _collect_changes)
+        event.listen(db.session, "after_commit", _index_after_commit)
+        event.listen(db.session, "after_soft_rollback", _forget_changes)
+        db.session._search_listeners = True  # type: ignore[attr-defined]
+
+
+def _index() -> SearchIndex:
+    return current_app.extensions["search_index"]
+
+
+# -- keeping the index in step with the database ---------------------------------------
+
+def _collect_changes(session: Session, _context) -> None:
+    pending: set[str] = session.info.setdefault(_PENDING, set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Service):
+            pending.add(obj.id)
+        elif isinstance(obj, Location | Schedule | WaitingTime):
+            if obj.service_id:
+                pending.add(obj.service_id)
+        elif isinstance(obj, Category | Organisation | Area):
+            pending.add(_REBUILD_ALL)  # names and keywords appear in many documents
+
+
+def _forget_changes(session: Session, _previous_transaction) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def _index_after_commit(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending or not current_app:
+        return
+    try:
+        if _REBUILD_ALL in pending:
+            rebuild()
+        else:
+            reindex(pending)
+    except Exception:  # the commit stands; `flask search check` and rebuild repair the index
+        log.exception("search index update failed after commit")
+
+
+def _published_services(session: Session, ids: set[str] | None = None):
+    query = select(Service).where(Service.status == "published").options(
+        selectinload(Service.organisation), selectinload(Service.categories),
+        selectinload(Service.areas), selectinload(Service.locations),
+        selectinload(Service.waiting_times))
+    if ids is not None:
+        query = query.where(Service.id.in_(ids))
+    return session.scalars(query.execution_options(yield_per=500))
+
+
+def reindex(service_ids: set[str]) -> None:
+    """Bring these services' documents up to date (withdrawn ones are removed)."""
+    with Session(db.engine) as session:
+        services = list(_published_services(session, set(service_ids)))
+        documents = [document_for(service) for service in services]
+        published = {service.id for service in services}
+    _index().update(documents, removed_ids=set(service_ids) - published)
+
+
+def rebuild() -> int:
+    """Index every published service afresh. Returns how many were indexed."""
+    with Session(db.engine) as session:
+        count = _index().rebuild(document_for(s) for s in _published_services(session))
+    indexed = _index().doc_count()
+    if indexed != count:
+        raise RuntimeError(f"rebuilt index holds {indexed} documents, expected {count}")
+    return count
+
+
+def consistency() -> tuple[set[str], set[str]]:
+    """(published services missing from the index, indexed ids that should not be there)."""
+    published = set(db.session.scalars(select(Service.id).where(Service.status == "published")))
+    indexed = _index().indexed_ids()
+    return published - indexed, indexed - published
+
+
+# -- searching -------------------------------------------------------------------------
+
+_rebuilding = threading.Lock()
+
+
+def search(criteria: Criteria) -> tuple[Outcome, bool]:
+    """Run a search. The flag is True when the index was unavailable and the database
+    answered instead (with fewer features), while the index rebuilds in the background."""
+    try:
+        searcher = _index().searcher()
+    except IndexUnavailable as error:
+        log.warning("%s: answering from the database and rebuilding", error)
+        _rebuild_in_background()
+        return _database_search(criteria), True
+    return run(searcher, criteria, _places()), False
+
+
+def _places() -> dict[str, str]:
+    names = {area.id: area.name for area in db.session.scalars(select(Area))}
+    return place_table(names)
+
+
+def _rebuild_in_background() -> None:
+    if not _rebuilding.acquire(blocking=False):
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def work() -> None:
+        try:
+            with app.app_context():
+                rebuild()
+        except Exception:
+            log.exception("background search index rebuild failed")
+        finally:
+            _rebuilding.release()
+
+    threading.Thread(target=work, name="search-rebuild", daemon=True).start()
+
+
+def _database_search(criteria: Criteria) -> Outcome:
+    """A plain word match in the database: used only while the index is unavailable."""
+    from collections import Counter
+
+    from sqlalchemy import or_
+
+    from app.search.query import clean_text
+
+    text, _ = clean_text(criteria.text)
+    query = select(Service.id).where(Service.status == "published")
+    for word in text.split()[:10]:
+        pattern = f"%{word}%"
+        query = query.where(or_(Service.name.ilike(pattern), Service.summary.ilike(pattern),
+                                Service.description.ilike(pattern)))
+    if criteria.area:
+        query = query.where(or_(Service.covers_all_areas.is_(True),
+                                Service.areas.any(Area.id == criteria.area)))
+    if criteria.category:
+        query = query.where(Service.categories.any(
+            or_(Category.id == criteria.category, Category.parent_id == criteria.category)))
+    ids = db.session.scalars(query.order_by(Service.name).limit(200))
+    return Outcome([Hit(service_id, 0.0, None, False) for service_id in ids], {
+        name: Counter() for name in ("area", "category", "access", "kind", "delivery",
+                                     "language", "free")})

@@ -1,0 +1,98 @@
+"""Jinja filters and globals: how dates, waits, days and languages read on the page."""
+
+from datetime import date
+from urllib.parse import quote
+
+from babel import Locale
+from flask import Flask, current_app
+from flask_babel import format_date, get_locale, gettext, ngettext
+from markupsafe import Markup, escape
+
+from app.models import Location, WaitingStatus, WaitingTime
+from app.services import listings
+
+DAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday",
+             "fri": "Friday", "sat": "Saturday", "sun": "Sunday"}
+
+
+def delivery_name(mode: str) -> str:
+    names = {"in-person": gettext("In person"), "online": gettext("Online"),
+             "phone": gettext("By phone"), "home-visit": gettext("Home visits")}
+    return names.get(mode, mode)
+
+
+def kind_name(kind: str) -> str:
+    names = {"council": gettext("council service"), "commissioned": gettext("commissioned service"),
+             "community": gettext("community organisation"), "school": gettext("school-based")}
+    return names.get(kind, kind)
+
+
+def today() -> date:
+    return date.today()
+
+
+def language_name(code: str) -> str:
+    locale = Locale.parse(str(get_locale() or "en"))
+    return locale.languages.get(code, code)
+
+
+def day_names(days: list[str]) -> str:
+    names = [gettext(DAY_NAMES[day]) for day in days if day in DAY_NAMES]
+    if len(names) <= 1:
+        return "".join(names)
+    return gettext("%(first)s and %(last)s", first=", ".join(names[:-1]), last=names[-1])
+
+
+def waiting_summary(waiting: WaitingTime | None) -> str:
+    if waiting is None:
+        return gettext("The service has not said how long the wait is")
+    if waiting.status == WaitingStatus.OPEN:
+        return gettext("Taking referrals now, no waiting list")
+    if waiting.status == WaitingStatus.CLOSED:
+        return gettext("Not taking new referrals at the moment")
+    return ngettext("Waiting list of about %(num)d week", "Waiting list of about %(num)d weeks",
+                    waiting.weeks or 0)
+
+
+def waiting_is_stale(waiting: WaitingTime | None) -> bool:
+    if waiting is None:
+        return False
+    return listings.is_stale(waiting.confirmed_on, today(),
+                             current_app.config["WAITING_TIME_STALE_DAYS"])
+
+
+def long_date(value: date) -> str:
+    return format_date(value, format="d MMMM y")
+
+
+def directions_url(location: Location) -> str:
+    if location.latitude is not None:
+        destination = f"{location.latitude:.6f},{location.longitude:.6f}"
+    else:
+        destination = f"{location.address}, {location.postcode}"
+    return "https://www.google.com/maps/dir/?api=1&destination=" + quote(destination)
+
+
+def tel_href(phone: str) -> str:
+    return "tel:" + "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+
+
+def paragraphs(text: str) -> Markup:
+    """Plain text with blank lines between paragraphs, as GOV.UK body paragraphs."""
+    blocks = [block.strip() for block in (text or "").split("\n\n") if block.strip()]
+    return Markup("\n").join(
+        Markup('<p class="govuk-body">{}</p>').format(escape(" ".join(block.split())))
+        for block in blocks
+    )
+
+
+def register_templating(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        language_name=language_name, day_names=day_names, waiting_summary=waiting_summary,
+        waiting_is_stale=waiting_is_stale, long_date=long_date, directions_url=directions_url,
+        tel_href=tel_href, paragraphs=paragraphs,
+        delivery_name=delivery_name, kind_name=kind_name)
+
+    @app.context_processor
+    def directory_context() -> dict:
+        return {"directory": listings.directory_settings(), "today": today()}
