@@ -183,3 +183,14 @@ def test_real_directory_imports_twice_unchanged(surrey):
     text = (ROOT / "services.yml").read_text(encoding="utf-8")
     report = import_text(text)
     assert counts(report) == {"unchanged": 169}
+
+
+def test_yaml_merge_keys_are_not_mistaken_for_duplicate_fields(empty_directory):
+    shared = BASE.replace("    contact:\n      phone: 01632 960123\n",
+                          "    contact: &contact\n      phone: 01632 960123\n")
+    assert counts(import_text(shared)) == {"created": 1}
+
+
+def test_version_must_be_the_whole_number_one(empty_directory):
+    with pytest.raises(Exception, match="problem"):
+        import_text(BASE.replace("version: 1", "version: 1.0"))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from geopy.distance import great_circle
 from whoosh import query as wq
 from whoosh.analysis import StandardAnalyzer
+from whoosh.query.spans import SpanNear2
 from whoosh.searching import Searcher
 
 from app.search.places import find_place
@@ -25,6 +26,28 @@ FACET_FIELDS = ("area", "category", "access", "kind", "delivery", "language", "f
 _AGE_RE = re.compile(
     r"\b(?:(\d{1,2})\s*(?:-|\s)?\s*(?:years?|yrs?|yo)(?:\s*-?\s*old)?|aged?\s+(\d{1,2}))\b",
     re.IGNORECASE)
+# Words that say little about the help wanted; dropped from the query (not the index).
+FILLER_WORDS = frozenset("""
+    i im i'm me my mine we our ours us he him his she her hers they them their you your
+    about really very so just what who how why where when which there here
+    need needs needed want wants get got getting some any
+    child children childs kid kids son sons daughter daughters boy boys girl girls baby's
+    year years old yr yrs please thanks think feel feels feeling going go goes does do doing
+    been being has have had would could should can't cant wont won't don't dont isn't
+    all time times lot lots much more most
+""".split())
+# Word forms the Porter2 stemmer does not join, which families use interchangeably.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "anxious": ("anxiety",), "anxiety": ("anxious",), "worried": ("worry",),
+    "depressed": ("depression",), "depression": ("depressed",), "autistic": ("autism",),
+    "autism": ("autistic",), "bereaved": ("bereavement",), "bereavement": ("bereaved",),
+    "lonely": ("loneliness",), "abusive": ("abuse",), "deaf": ("hearing",),
+    "teen": ("teenager",), "teenage": ("teenager",), "mum": ("mother", "parent"),
+    "dad": ("father", "parent"), "talking": ("speech",), "evicted": ("eviction", "housing"),
+    "weed": ("cannabis",), "drinking": ("alcohol",), "vape": ("vaping",), "vaping": ("vape",),
+}
+PHRASE_BOOST = 2.0  # words next to each other as in a listing's own keywords
+COUNTY_WIDE_BOOST = 2.0  # with no place given, help open to every family in the county ranks higher
 _words = StandardAnalyzer(stoplist=None, minsize=2)
 _stem = stemming_analyzer()
 
@@ -111,13 +134,26 @@ def spelling_suggestion(searcher: Searcher, text: str) -> str | None:
 
 
 def text_query(text: str) -> wq.Query | None:
+    meaningful = [w for w in text.split() if w.lower().strip("'-,.") not in FILLER_WORDS]
+    words = meaningful or text.split()
+    expanded = words + [synonym for w in words for synonym in SYNONYMS.get(w.lower(), ())]
     terms = []
-    for token in _stem(text):
+    for token in _stem(" ".join(expanded)):
         terms.append(wq.Or([wq.Term(name, token.text) for name in TEXT_FIELDS]))
     if not terms:
         return None
     # Any word may match; services matching more of the words rank higher.
-    return wq.Or(terms, scale=0.9)
+    clauses: list[wq.Query] = [wq.Or(terms, scale=0.9)]
+    # Pairs of words as typed ("won't go to school", "someone to talk to") that a listing
+    # names together in its keywords, in either order.
+    stems = [token.text for token in _stem(text)]
+    for first, second in zip(stems, stems[1:], strict=False):
+        for name in ("keywords", "categories", "name"):
+            pair = [wq.Term(name, first), wq.Term(name, second)]
+            near = SpanNear2(pair, slop=1, ordered=False)
+            near.boost = PHRASE_BOOST
+            clauses.append(near)
+    return wq.Or(clauses) if len(clauses) > 1 else clauses[0]
 
 
 def filter_query(criteria: Criteria) -> list[wq.Query]:
@@ -207,7 +243,10 @@ def run(searcher: Searcher, criteria: Criteria, places: dict[str, str]) -> Outco
 
 def _place_hit(stored: dict, score: float, criteria: Criteria) -> Hit | None:
     if criteria.latitude is None:
-        return Hit(stored["id"], score, None, ALL_AREAS in stored["area_ids"])
+        county_wide = ALL_AREAS in stored["area_ids"]
+        if county_wide and not criteria.area:
+            score *= COUNTY_WIDE_BOOST
+        return Hit(stored["id"], score, None, county_wide)
     origin = (criteria.latitude, criteria.longitude)
     distances = [great_circle(origin, point).miles for point in stored["points"]]
     nearest = min(distances) if distances else None

@@ -9,7 +9,7 @@ database is comparing two dicts.
 import contextlib
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from app.models import AccessRoute, DeliveryMode, ServiceKind, WaitingStatus
@@ -255,7 +255,7 @@ class _Checker:
                 self.problem(str(key), f"unknown section '{key}' (expected one of: "
                                        f"{', '.join(TOP_LEVEL_KEYS)})")
         version = root.get("version")
-        if version != FORMAT_VERSION or isinstance(version, bool):
+        if type(version) is not int or version != FORMAT_VERSION:
             self.problem("version", f"this is format version {FORMAT_VERSION}; "
                                     f"the file says {version!r}")
         for key in TOP_LEVEL_KEYS[1:]:
@@ -333,11 +333,13 @@ class _Checker:
             parent = item.get("parent")
             if parent is not None:
                 parent_path = join(path, "parent")
-                if parent not in ids:
+                if not isinstance(parent, str):
+                    self.problem(parent_path, f"must be one category id, not {_type_name(parent)}")
+                elif parent not in ids:
                     self.problem(parent_path, f"unknown category '{parent}'")
                 elif parent == category["id"]:
                     self.problem(parent_path, "a category cannot be its own parent")
-                elif parents.get(parent) is not None:
+                elif isinstance(parents.get(parent), str):
                     self.problem(parent_path, f"'{parent}' is itself a subcategory; "
                                               "categories have two levels")
                 else:
@@ -536,8 +538,8 @@ class _Checker:
         if value is None:
             return None
         if not isinstance(value, str) or not TIME_RE.match(value):
-            hint = " (put times in quotes: an unquoted 09:30 is read as a number)" \
-                if isinstance(value, int) else ""
+            hint = " (put times in quotes: an unquoted 9:30 is read as a number)" \
+                if type(value) is int else ""
             self.problem(join(path, key), f"{value!r} is not a 24-hour time like \"09:30\"{hint}")
             return None
         return value
@@ -566,6 +568,10 @@ class _Checker:
         if isinstance(value, str):
             with contextlib.suppress(ValueError):
                 value = date.fromisoformat(value.strip())
+        if isinstance(value, datetime):
+            self.problem(join(path, key), f"give just the date, like {value.date().isoformat()}, "
+                                          "without a time")
+            return None
         if not isinstance(value, date):
             self.problem(join(path, key), f"{value!r} is not a date like 2026-11-01")
             return None

@@ -46,25 +46,39 @@ class YamlSyntaxError(ValueError):
 def load_with_lines(text: str) -> LocatedDocument:
     """Parse one YAML document with the safe loader, recording where each value is."""
     loader = yaml.SafeLoader(text)
+    document = LocatedDocument(None, {"": 1})
     try:
         node = loader.get_single_node()
         if node is None:
-            return LocatedDocument(None, {"": 1})
-        data = loader.construct_document(node)
+            return document
+        # Lines are recorded before construction, which folds merge keys (<<) into mappings.
+        _record(node, "", document)
+        document.data = loader.construct_document(node)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else 1
-        return_message = " ".join(
-            part for part in (error.context, error.problem) if part
-        ) or "not valid YAML"
-        raise YamlSyntaxError(line, return_message) from None
+        message = " ".join(part for part in (error.context, error.problem) if part)
+        raise YamlSyntaxError(_error_line(text, error), message or "not valid YAML") from None
     except yaml.YAMLError as error:
         raise YamlSyntaxError(1, str(error)) from None
     finally:
         loader.dispose()
-    document = LocatedDocument(data)
-    _record(node, "", document)
     return document
+
+
+def _error_line(text: str, error: yaml.MarkedYAMLError) -> int:
+    """Where a person should look: PyYAML often notices an unclosed quote lines later,
+    or at the end of the file, so an earlier line with an unbalanced quote wins."""
+    lines = text.splitlines()
+    mark = error.problem_mark or error.context_mark
+    found = min(mark.line + 1, len(lines)) if mark else 1
+    for number in range(found, 0, -1):
+        line = lines[number - 1].split(" #")[0]
+        if line.count('"') % 2 == 1 or (line.count("'") % 2 == 1 and ": '" in line):
+            return number
+        if number < found and not line.startswith((" ", "\t", "-")) and line.strip():
+            break  # do not look back past the start of the section
+    if error.context_mark and mark and mark.line + 1 > len(lines):
+        return error.context_mark.line + 1
+    return found
 
 
 def _record(node: yaml.Node, path: str, document: LocatedDocument) -> None:
