@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 DIRECTORY_TABLES_IN_DELETE_ORDER = (
     "waiting_time", "schedule", "location", "service_category", "service_area", "service",
-    "organisation", "category", "area", "directory_settings",
+    "organisation", "category", "area", "directory_settings", "search_record",
 )
 
 
@@ -75,6 +75,14 @@ def surrey(app) -> None:
         content = parse_directory_file((ROOT / "services.yml").read_text(encoding="utf-8"))
         directory_sync.import_directory(content)
         _state["directory"] = "surrey"
+
+
+@pytest.fixture
+def surrey_to_change(surrey) -> Iterator[None]:
+    """The real directory, for a test that changes it: reloaded for the next test."""
+    yield
+    db.session.rollback()
+    _state["directory"] = "changed"
 
 
 @pytest.fixture

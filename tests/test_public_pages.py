@@ -78,6 +78,16 @@ def test_self_referral_page_gives_contact_and_confirmed_wait(surrey, client):
         assert "Confirmed by the service on" in html
 
 
+def test_self_referral_with_a_website_has_a_start_button(surrey, client):
+    service = db.session.scalars(db.select(Service).where(
+        Service.access == "self-referral", Service.contact_website.is_not(None))).first()
+    html = client.get(f"/services/{service.id}").get_data(as_text=True)
+    assert "govuk-button--start" in html
+    assert f'href="{service.contact_website}"' in html
+    professional = client.get("/services/childrens-single-point-of-access").get_data(as_text=True)
+    assert "govuk-button--start" not in professional
+
+
 def test_stale_waiting_time_is_flagged_and_current_one_is_not(surrey, client):
     services = db.session.scalars(db.select(Service)).all()
     stale = [s for s in services if s.current_waiting_time

@@ -1,5 +1,6 @@
 """The domain models. Import them from here."""
 
+from app.models.activity import SearchRecord
 from app.models.directory import (
     AccessRoute,
     Area,
@@ -29,6 +30,7 @@ __all__ = [
     "Outcode",
     "Postcode",
     "Schedule",
+    "SearchRecord",
     "Service",
     "ServiceKind",
     "WaitingStatus",

@@ -5,7 +5,7 @@ from flask_babel import gettext, ngettext
 
 from app import search
 from app.search import request as search_request
-from app.services import listings
+from app.services import listings, search_records
 from app.templating import language_name
 
 bp = Blueprint("search", __name__)
@@ -23,6 +23,7 @@ def results():
                                page=None), 400
     outcome, degraded = search.search(form.criteria)
     page = listings.results_page(outcome, form.page, PAGE_SIZE)
+    search_records.record_search(form, page.total)
     county_wide = (listings.county_wide_services(COUNTY_WIDE_ON_NO_RESULTS)
                    if page.total == 0 else [])
     return render_template("search/results.html", form=form, choices=choices, page=page,

@@ -235,6 +235,10 @@ def run(searcher: Searcher, criteria: Criteria, places: dict[str, str]) -> Outco
         hits.append((hit, stored))
         for name in FACET_FIELDS:
             facets[name].update(stored["facets"][name])
+    # Choosing a district also shows county-wide services, so its count includes them.
+    county_wide = facets["area"].pop(ALL_AREAS, 0)
+    for area in set(places.values()):
+        facets["area"][area] += county_wide
     ordered = _sort([(h, s) for h, s in hits], effective, has_text=words is not None)
     return Outcome(ordered, facets, suggestion=suggestion, understood_area=understood_area,
                    understood_age=understood_age, text_cut=cut,
