@@ -56,6 +56,11 @@ def _enforce_sqlite_foreign_keys(app: Flask) -> None:
         @event.listens_for(db.engine, "connect")
         def _on_connect(connection, _record) -> None:
             connection.execute("PRAGMA foreign_keys=ON")
+            # Readers do not wait for writers, and commits need not wait for the disk:
+            # several gunicorn workers share one file.
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA busy_timeout=5000")
 
 
 def _setup_templates(app: Flask) -> None:

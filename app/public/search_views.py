@@ -21,7 +21,7 @@ def results():
     if form.errors:
         return render_template("search/results.html", form=form, choices=choices,
                                page=None), 400
-    outcome, degraded = search.search(form.criteria)
+    outcome, degraded = search.search(form.criteria, form.page, PAGE_SIZE)
     page = listings.results_page(outcome, form.page, PAGE_SIZE)
     search_records.record_search(form, page.total)
     county_wide = (listings.county_wide_services(COUNTY_WIDE_ON_NO_RESULTS)

@@ -113,16 +113,25 @@ def consistency() -> tuple[set[str], set[str]]:
 _rebuilding = threading.Lock()
 
 
-def search(criteria: Criteria) -> tuple[Outcome, bool]:
-    """Run a search. The flag is True when the index was unavailable and the database
-    answered instead (with fewer features), while the index rebuilds in the background."""
+def search(criteria: Criteria, page: int = 1, page_size: int = 20) -> tuple[Outcome, bool]:
+    """One page of a search. The flag is True when the index was unavailable and the
+    database answered instead (with fewer features), while the index rebuilds."""
     try:
-        searcher = _index().searcher()
+        state = _index().state()
+        return run(state, criteria, _places(), page, page_size), False
     except IndexUnavailable as error:
         log.warning("%s: answering from the database and rebuilding", error)
         _rebuild_in_background()
-        return _database_search(criteria), True
-    return run(searcher, criteria, _places()), False
+        return _database_search(criteria, page, page_size), True
+
+
+def languages_offered() -> list[str]:
+    """Language codes of published services, from the index (the database if it is down)."""
+    try:
+        return sorted(_index().state().facet_bitmaps("language"))
+    except IndexUnavailable:
+        codes = db.session.scalars(select(Service.languages).where(Service.status == "published"))
+        return sorted({code for languages in codes for code in languages})
 
 
 def _places() -> dict[str, str]:
@@ -147,7 +156,7 @@ def _rebuild_in_background() -> None:
     threading.Thread(target=work, name="search-rebuild", daemon=True).start()
 
 
-def _database_search(criteria: Criteria) -> Outcome:
+def _database_search(criteria: Criteria, page: int, page_size: int) -> Outcome:
     """A plain word match in the database: used only while the index is unavailable."""
     from collections import Counter
 
@@ -167,7 +176,8 @@ def _database_search(criteria: Criteria) -> Outcome:
     if criteria.category:
         query = query.where(Service.categories.any(
             or_(Category.id == criteria.category, Category.parent_id == criteria.category)))
-    ids = db.session.scalars(query.order_by(Service.name).limit(200))
-    return Outcome([Hit(service_id, 0.0, None, False) for service_id in ids], {
+    ids = list(db.session.scalars(query.order_by(Service.name)))
+    page_ids = ids[(page - 1) * page_size: page * page_size]
+    return Outcome([Hit(service_id, 0.0, None, False) for service_id in page_ids], {
         name: Counter() for name in ("area", "category", "access", "kind", "delivery",
-                                     "language", "free")})
+                                     "language", "free")}, total=len(ids))

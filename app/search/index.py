@@ -17,6 +17,7 @@ from whoosh.searching import Searcher
 from whoosh.writing import CLEAR
 
 from app.search.schema import build_schema
+from app.search.state import SearcherState
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +34,15 @@ class SearchIndex:
         self.path = Path(path)
         self._searcher: Searcher | None = None
         self._lock = threading.Lock()
+        self._state: SearcherState | None = None
 
     # -- reading ---------------------------------------------------------------------
+    def state(self) -> SearcherState:
+        """The open searcher with its caches, reopened when another commit has landed."""
+        self.searcher()
+        assert self._state is not None
+        return self._state
+
     def searcher(self) -> Searcher:
         with self._lock:
             try:
@@ -42,11 +50,12 @@ class SearchIndex:
                     if self._searcher is not None:
                         self._searcher.close()
                     self._searcher = self._open().searcher()
+                    self._state = SearcherState(self._searcher)
             except IndexUnavailable:
-                self._searcher = None
+                self._searcher = self._state = None
                 raise
             except Exception as error:  # a damaged index raises many kinds of error
-                self._searcher = None
+                self._searcher = self._state = None
                 raise IndexUnavailable(f"search index unreadable: {error}") from error
             return self._searcher
 
@@ -114,4 +123,4 @@ class SearchIndex:
         with self._lock:
             if self._searcher is not None:
                 self._searcher.close()
-                self._searcher = None
+                self._searcher = self._state = None

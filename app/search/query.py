@@ -18,10 +18,10 @@ from whoosh.searching import Searcher
 
 from app.search.places import find_place
 from app.search.schema import ALL_AREAS, ANY_AGE, CELL_DEGREES, cell_of, stemming_analyzer
+from app.search.state import SearcherState, from_bitmap, to_bitmap
 
 MAX_QUERY_CHARACTERS = 200
-TEXT_FIELDS = ("name", "summary", "description", "organisation", "categories", "keywords",
-               "places")
+TEXT_FIELDS = ("name", "about", "body")
 FACET_FIELDS = ("area", "category", "access", "kind", "delivery", "language", "free")
 _AGE_RE = re.compile(
     r"\b(?:(\d{1,2})\s*(?:-|\s)?\s*(?:years?|yrs?|yo)(?:\s*-?\s*old)?|aged?\s+(\d{1,2}))\b",
@@ -44,9 +44,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "lonely": ("loneliness",), "abusive": ("abuse",), "deaf": ("hearing",),
     "teen": ("teenager",), "teenage": ("teenager",), "mum": ("mother", "parent"),
     "dad": ("father", "parent"), "talking": ("speech",), "evicted": ("eviction", "housing"),
-    "weed": ("cannabis",), "drinking": ("alcohol",), "vape": ("vaping",), "vaping": ("vape",),
+    "breastfeeding": ("feeding",), "weed": ("cannabis",), "drinking": ("alcohol",),
+    "vape": ("vaping",), "vaping": ("vape",),
 }
 PHRASE_BOOST = 2.0  # words next to each other as in a listing's own keywords
+COMMON_TERM_FRACTION = 0.25  # a word in more listings than this decides nothing alone
 COUNTY_WIDE_BOOST = 2.0  # with no place given, help open to every family in the county ranks higher
 _words = StandardAnalyzer(stoplist=None, minsize=2)
 _stem = stemming_analyzer()
@@ -83,8 +85,9 @@ class Hit:
 
 @dataclass
 class Outcome:
-    hits: list[Hit]
+    hits: list[Hit]  # the requested page, in order
     facets: dict[str, Counter]
+    total: int = 0
     suggestion: str | None = None  # the corrected text, for "Did you mean"
     understood_area: str | None = None  # a place named in the text
     understood_age: int | None = None
@@ -133,52 +136,68 @@ def spelling_suggestion(searcher: Searcher, text: str) -> str | None:
     return " ".join(words) if changed else None
 
 
-def text_query(text: str) -> wq.Query | None:
+def query_terms(text: str) -> tuple[list[str], list[str]]:
+    """(the stemmed terms to look for, the stems of the text as typed, for word pairs)."""
     meaningful = [w for w in text.split() if w.lower().strip("'-,.") not in FILLER_WORDS]
     words = meaningful or text.split()
     expanded = words + [synonym for w in words for synonym in SYNONYMS.get(w.lower(), ())]
-    terms = []
-    for token in _stem(" ".join(expanded)):
-        terms.append(wq.Or([wq.Term(name, token.text) for name in TEXT_FIELDS]))
-    if not terms:
-        return None
-    # Any word may match; services matching more of the words rank higher.
-    clauses: list[wq.Query] = [wq.Or(terms, scale=0.9)]
-    # Pairs of words as typed ("won't go to school", "someone to talk to") that a listing
-    # names together in its keywords, in either order.
-    stems = [token.text for token in _stem(text)]
-    for first, second in zip(stems, stems[1:], strict=False):
-        for name in ("keywords", "categories", "name"):
-            pair = [wq.Term(name, first), wq.Term(name, second)]
-            near = SpanNear2(pair, slop=1, ordered=False)
+    terms = list(dict.fromkeys(token.text for token in _stem(" ".join(expanded))))
+    return terms, [token.text for token in _stem(text)]
+
+
+def scored_query(terms: list[str], common: list[str], typed: list[str]) -> wq.Query:
+    """Any term may match; services matching more of them, or a pair of the words as
+    typed ("won't go to school", "someone to talk to") in their summary or keywords, in
+    either order, rank higher. Common words only add to the score of what matched."""
+    def any_field(term: str) -> wq.Query:
+        return wq.Or([wq.Term(name, term) for name in TEXT_FIELDS])
+
+    clauses: list[wq.Query] = [wq.Or([any_field(term) for term in terms], scale=0.9)]
+    wanted = set(terms) | set(common)
+    for first, second in zip(typed, typed[1:], strict=False):
+        if first in wanted or second in wanted:
+            near = SpanNear2([wq.Term("about", first), wq.Term("about", second)], slop=1,
+                             ordered=False)
             near.boost = PHRASE_BOOST
             clauses.append(near)
-    return wq.Or(clauses) if len(clauses) > 1 else clauses[0]
+    required = wq.Or(clauses) if len(clauses) > 1 else clauses[0]
+    if not common:
+        return required
+    return wq.AndMaybe(required, wq.Or([any_field(term) for term in common]))
 
 
-def filter_query(criteria: Criteria) -> list[wq.Query]:
-    filters: list[wq.Query] = []
+def text_bits(state: SearcherState, terms: list[str]) -> tuple[int, list[str], list[str]]:
+    """Documents matching the text, the terms that decided it, and the common ones left to
+    add to the score. Words found in many listings ("support", "help") only decide what
+    matches when the text has nothing rarer."""
+    per_term = {term: 0 for term in terms}
+    for term in terms:
+        for name in TEXT_FIELDS:
+            per_term[term] |= state.term(name, term)
+    limit = COMMON_TERM_FRACTION * max(1, state.live_count)
+    present = [term for term in terms if per_term[term]]
+    used = [term for term in present if per_term[term].bit_count() <= limit] or present or terms
+    bits = 0
+    for term in used:
+        bits |= per_term[term]
+    return bits, used, [term for term in present if term not in used]
+
+
+def filter_bits(state: SearcherState, criteria: Criteria) -> int:
+    bits = state.everything
     if criteria.area:
-        filters.append(wq.Or([wq.Term("area", criteria.area), wq.Term("area", ALL_AREAS)]))
+        bits &= state.any_of("area", (criteria.area, ALL_AREAS))
     for name in ("category", "access", "kind", "delivery", "language"):
         value = getattr(criteria, name)
         if value:
-            filters.append(wq.Term(name, value))
+            bits &= state.term(name, value)
     if criteria.age is not None:
-        filters.append(wq.Or([wq.Term("age", str(min(criteria.age, 25))),
-                              wq.Term("age", ANY_AGE)]))
+        bits &= state.any_of("age", (str(min(criteria.age, 25)), ANY_AGE))
     if criteria.free:
-        filters.append(wq.Term("free", "yes"))
+        bits &= state.term("free", "yes")
     if criteria.max_wait is not None:
-        filters.append(wq.Term("wait", f"le{criteria.max_wait}"))
-    if criteria.latitude is not None:
-        near = [wq.Term("cell", cell) for cell in cells_within(
-            criteria.latitude, criteria.longitude, criteria.radius_miles)]
-        near.append(wq.Term("area", ALL_AREAS))
-        if criteria.district:
-            near.append(wq.Term("area", criteria.district))
-        filters.append(wq.Or(near))
-    return filters
+        bits &= state.term("wait", f"le{criteria.max_wait}")
+    return bits
 
 
 def cells_within(latitude: float, longitude: float, radius_miles: float) -> list[str]:
@@ -200,7 +219,10 @@ def _cos_degrees(value: float) -> float:
     return math.cos(math.radians(value))
 
 
-def run(searcher: Searcher, criteria: Criteria, places: dict[str, str]) -> Outcome:
+def run(state: SearcherState, criteria: Criteria, places: dict[str, str], page: int = 1,
+        page_size: int = 20) -> Outcome:
+    """One page of results, the total, and facet counts over every match."""
+    searcher = state.searcher
     text, cut = clean_text(criteria.text)
     understood_area = understood_age = None
     without_place = text
@@ -215,75 +237,93 @@ def run(searcher: Searcher, criteria: Criteria, places: dict[str, str]) -> Outco
                             "area": criteria.area or understood_area,
                             "age": criteria.age if criteria.age is not None else understood_age})
     suggestion = spelling_suggestion(searcher, text) if text else None
-    searched_text = f"{text} {suggestion}" if suggestion else text
-    words = text_query(searched_text)
-    filters = filter_query(effective)
-    if words is None:
-        main: wq.Query = wq.Every()
-    else:
-        main = words
-    if filters:
-        main = wq.And([main, wq.ConstantScoreQuery(wq.And(filters), score=0.0)])
-    results = searcher.search(main, limit=None)
-    hits = []
-    facets: dict[str, Counter] = {name: Counter() for name in FACET_FIELDS}
-    for result in results:
-        stored = result.fields()
-        hit = _place_hit(stored, result.score, effective)
-        if hit is None:
-            continue
-        hits.append((hit, stored))
-        for name in FACET_FIELDS:
-            facets[name].update(stored["facets"][name])
+    terms, typed = query_terms(f"{text} {suggestion}" if suggestion else text)
+
+    # Every match, as a bitmap: the count and the facets need all of them, not a page.
+    matched_bits = filter_bits(state, effective)
+    words: wq.Query | None = None
+    if terms:
+        found, used, common = text_bits(state, terms)
+        matched_bits &= found
+        words = scored_query(used, common, typed)
+    near: dict[int, float] = {}
+    if effective.latitude is not None:
+        near = _within_radius(state, matched_bits, effective)
+        covering = state.any_of("area", [ALL_AREAS] + (
+            [effective.district] if effective.district else []))
+        matched_bits = (matched_bits & covering) | to_bitmap(near, state.size)
+    matched = set(from_bitmap(matched_bits))
+
+    facets = _facet_counts(state, matched_bits, places)
+    start, end = (page - 1) * page_size, page * page_size
+    ordered = _order(state, matched, near, effective, words, end)
+    hits = [_hit(state, docnum, score, near, effective) for docnum, score in ordered[start:end]]
+    return Outcome(hits, facets, total=len(matched), suggestion=suggestion,
+                   understood_area=understood_area, understood_age=understood_age,
+                   text_cut=cut, text_without_place=without_place)
+
+
+def _within_radius(state: SearcherState, matched_bits: int, criteria: Criteria
+                   ) -> dict[int, float]:
+    """Matched documents with a location inside the radius, and its distance in miles.
+    A grid-cell term lookup narrows the candidates before any distance is computed."""
+    cells = state.any_of("cell", cells_within(
+        criteria.latitude, criteria.longitude, criteria.radius_miles))
+    origin = (criteria.latitude, criteria.longitude)
+    near = {}
+    for docnum in from_bitmap(matched_bits & cells):
+        points = state.stored(docnum)["points"]
+        nearest = min(great_circle(origin, point).miles for point in points)
+        if nearest <= criteria.radius_miles:
+            near[docnum] = nearest
+    return near
+
+
+def _facet_counts(state: SearcherState, matched_bits: int, places: dict[str, str]
+                  ) -> dict[str, Counter]:
+    facets: dict[str, Counter] = {}
+    for name in FACET_FIELDS:
+        counts = Counter()
+        for value, bits in state.facet_bitmaps(name).items():
+            count = (matched_bits & bits).bit_count()
+            if count:
+                counts[value] = count
+        facets[name] = counts
     # Choosing a district also shows county-wide services, so its count includes them.
     county_wide = facets["area"].pop(ALL_AREAS, 0)
     for area in set(places.values()):
         facets["area"][area] += county_wide
-    ordered = _sort([(h, s) for h, s in hits], effective, has_text=words is not None)
-    return Outcome(ordered, facets, suggestion=suggestion, understood_area=understood_area,
-                   understood_age=understood_age, text_cut=cut,
-                   text_without_place=without_place)
+    return facets
 
 
-def _place_hit(stored: dict, score: float, criteria: Criteria) -> Hit | None:
-    if criteria.latitude is None:
-        county_wide = ALL_AREAS in stored["area_ids"]
-        if county_wide and not criteria.area:
+def _order(state: SearcherState, matched: set[int], near: dict[int, float],
+           criteria: Criteria, words: wq.Query | None, needed: int) -> list[tuple[int, float]]:
+    """(docnum, score) pairs in display order, at least `needed` of them when there are."""
+    by_distance = criteria.sort == "distance" or (
+        criteria.sort == "relevance" and words is None and criteria.latitude is not None)
+    if by_distance and criteria.latitude is not None:
+        nearest = sorted(near, key=lambda d: (near[d], d))
+        rest = [d for d in state.order("name_sort") if d in matched and d not in near]
+        return [(d, 0.0) for d in nearest + rest]
+    if criteria.sort == "wait" or words is None:
+        columns = ("wait_sort", "name_sort") if criteria.sort == "wait" else ("name_sort",)
+        return [(d, 0.0) for d in state.order(*columns) if d in matched]
+    # Scored top-k, then county-wide services boosted when no place was given.
+    pool = max(needed * 2, 60)
+    results = state.searcher.search(words, limit=pool, filter=matched)
+    scored = []
+    for docnum, score in results.items():
+        stored = state.stored(docnum)
+        if ALL_AREAS in stored["area_ids"] and not criteria.area and criteria.latitude is None:
             score *= COUNTY_WIDE_BOOST
-        return Hit(stored["id"], score, None, county_wide)
-    origin = (criteria.latitude, criteria.longitude)
-    distances = [great_circle(origin, point).miles for point in stored["points"]]
-    nearest = min(distances) if distances else None
-    within = nearest is not None and nearest <= criteria.radius_miles
-    covers = ALL_AREAS in stored["area_ids"] or (
-        criteria.district is not None and criteria.district in stored["area_ids"])
-    if not (within or covers):
-        return None
-    return Hit(stored["id"], score, nearest if within else None, covers)
+        scored.append((docnum, score, stored["name_sort"]))
+    scored.sort(key=lambda item: (-round(item[1], 6), item[2]))
+    return [(docnum, score) for docnum, score, _ in scored]
 
 
-def _sort(hits: list[tuple[Hit, dict]], criteria: Criteria, has_text: bool) -> list[Hit]:
-    def by_distance(item):
-        hit, stored = item
-        return (hit.distance_miles is None, hit.distance_miles or 0.0,
-                ALL_AREAS in stored["area_ids"], stored["name_sort"])
-
-    def by_wait(item):
-        hit, stored = item
-        weeks = stored["wait_weeks"]
-        return (weeks is None, weeks or 0, -hit.score, stored["name_sort"])
-
-    def by_relevance(item):
-        hit, stored = item
-        return (-round(hit.score, 6), stored["name_sort"])
-
-    if criteria.sort == "distance" or (criteria.sort == "relevance" and not has_text
-                                       and criteria.latitude is not None):
-        key = by_distance
-    elif criteria.sort == "wait":
-        key = by_wait
-    elif has_text:
-        key = by_relevance
-    else:
-        key = lambda item: item[1]["name_sort"]  # noqa: E731
-    return [hit for hit, _ in sorted(hits, key=key)]
+def _hit(state: SearcherState, docnum: int, score: float, near: dict[int, float],
+         criteria: Criteria) -> Hit:
+    area_ids = state.stored(docnum)["area_ids"]
+    covers = ALL_AREAS in area_ids or (
+        criteria.district is not None and criteria.district in area_ids)
+    return Hit(state.stored(docnum)["id"], score, near.get(docnum), covers)

@@ -7,7 +7,7 @@ times faster in Whoosh than a NUMERIC range (measured: docs/architecture.md).
 import math
 
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
-from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.lang.porter2 import stem as porter2_stem
 
 from app.models import Service, WaitingStatus
@@ -16,6 +16,7 @@ MAX_AGE_TOKEN = 25  # ages above this are "25 and over" in the index
 WAIT_THRESHOLDS = (0, 2, 4, 8, 12, 26)  # the "wait at most N weeks" choices
 CELL_DEGREES = 0.1  # grid cell size for the distance prefilter (about 11 km by 7 km)
 ANY_AGE = "any"
+NO_WAIT_KNOWN = 9999  # sorts after every real wait
 ALL_AREAS = "all"
 
 
@@ -27,13 +28,10 @@ def build_schema() -> Schema:
     stemmed = stemming_analyzer()
     return Schema(
         id=ID(stored=True, unique=True),
+        # Three text fields, not one per listing field: fewer postings to merge per query.
         name=TEXT(analyzer=stemmed, field_boost=4.0),
-        summary=TEXT(analyzer=stemmed, field_boost=1.5),
-        description=TEXT(analyzer=stemmed),
-        organisation=TEXT(analyzer=stemmed),
-        categories=TEXT(analyzer=stemmed, field_boost=2.0),
-        keywords=TEXT(analyzer=stemmed, field_boost=2.0),
-        places=TEXT(analyzer=stemmed),
+        about=TEXT(analyzer=stemmed, field_boost=2.0),  # summary, keywords, categories
+        body=TEXT(analyzer=stemmed),  # description, organisation, places
         # An unstemmed copy of every word, for "did you mean" suggestions.
         spelling=TEXT(analyzer=StandardAnalyzer(stoplist=None, minsize=2)),
         area=KEYWORD(commas=True),
@@ -47,12 +45,12 @@ def build_schema() -> Schema:
         waiting=ID(stored=True),
         wait=KEYWORD(commas=True),
         cell=KEYWORD(commas=True),
-        # Stored for sorting and distance without going back to the database.
-        name_sort=STORED,
-        wait_weeks=STORED,
+        # Columns for sorting without reading stored fields.
+        name_sort=ID(sortable=True, stored=True),
+        wait_sort=NUMERIC(int, sortable=True),
+        # Stored for distance and display without going back to the database.
         points=STORED,
         area_ids=STORED,
-        facets=STORED,
     )
 
 
@@ -88,19 +86,10 @@ def document_for(service: Service) -> dict:
               if loc.latitude is not None]
     weeks = wait_weeks_of(service)
     waiting = service.current_waiting_time
-    facets = {
-        "area": area_ids, "category": sorted(category_ids), "access": [service.access],
-        "kind": [service.kind], "delivery": list(service.delivery),
-        "language": list(service.languages), "free": ["yes" if service.free else "no"],
-    }
     text_fields = {
         "name": service.name,
-        "summary": service.summary,
-        "description": service.description,
-        "organisation": service.organisation.name,
-        "categories": " ".join(category_words),
-        "keywords": " ".join(service.keywords or []),
-        "places": " ".join(places),
+        "about": " ".join([service.summary, *(service.keywords or []), *category_words]),
+        "body": " ".join([service.description, service.organisation.name, *places]),
     }
     return {
         "id": service.id,
@@ -118,8 +107,7 @@ def document_for(service: Service) -> dict:
         "wait": ",".join(f"le{t}" for t in WAIT_THRESHOLDS if weeks is not None and weeks <= t),
         "cell": ",".join(sorted({cell_of(lat, lon) for lat, lon in points})) or "none",
         "name_sort": service.name.lower(),
-        "wait_weeks": weeks,
+        "wait_sort": NO_WAIT_KNOWN if weeks is None else weeks,
         "points": points,
         "area_ids": area_ids,
-        "facets": facets,
     }

@@ -6,6 +6,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app import search
 from app.extensions import db
 from app.models import Area, Category, DirectorySettings, ListingStatus, Service
 
@@ -96,10 +97,7 @@ class FilterChoices:
 def filter_choices() -> FilterChoices:
     areas = {area.id: area.name for area in all_areas()}
     categories = {c.id: c.name for c in db.session.scalars(select(Category).order_by(Category.position))}
-    languages = sorted({code for codes in db.session.scalars(
-        select(Service.languages).where(Service.status == ListingStatus.PUBLISHED))
-        for code in codes})
-    return FilterChoices(areas, categories, languages)
+    return FilterChoices(areas, categories, search.languages_offered())
 
 
 @dataclass
@@ -118,10 +116,10 @@ class ResultsPage:
 
 
 def results_page(outcome, number: int, size: int) -> ResultsPage:
-    """One page of search hits, with their services loaded in rank order."""
-    total = len(outcome.hits)
+    """The page of search hits the search returned, with their services loaded in order."""
+    total = outcome.total
     page_count = max(1, -(-total // size))
-    hits = outcome.hits[(number - 1) * size: number * size]
+    hits = outcome.hits
     services = {s.id: s for s in db.session.scalars(
         published().where(Service.id.in_([hit.service_id for hit in hits]))
         .options(*_LISTING_LOADERS))}
