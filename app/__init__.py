@@ -79,12 +79,14 @@ def _setup_templates(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.api import bp as api_bp
     from app.public import bp as public_bp
     from app.public.errors import register_error_handlers
     from app.public.search_views import bp as search_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(api_bp)
     register_error_handlers(app)
 
 

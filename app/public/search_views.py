@@ -22,8 +22,9 @@ def results():
         return render_template("search/results.html", form=form, choices=choices,
                                page=None), 400
     outcome, degraded = search.search(form.criteria, form.page, PAGE_SIZE)
+    # Recorded (and committed) before the listings load, so the commit cannot expire them.
+    search_records.record_search(form, outcome.total)
     page = listings.results_page(outcome, form.page, PAGE_SIZE)
-    search_records.record_search(form, page.total)
     county_wide = (listings.county_wide_services(COUNTY_WIDE_ON_NO_RESULTS)
                    if page.total == 0 else [])
     return render_template("search/results.html", form=form, choices=choices, page=page,

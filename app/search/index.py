@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 WRITER_TIMEOUT_SECONDS = 30.0
 WRITER_RETRY_DELAY = 0.05
+REBUILD_MEMORY_MB = 256  # Whoosh's buffer before it spills a segment to disk
 
 
 class IndexUnavailable(RuntimeError):
@@ -102,7 +103,8 @@ class SearchIndex:
         """Replace the whole index; the old one answers searches until the commit."""
         try:
             ix = self._open_or_create()
-            writer = ix.writer(timeout=WRITER_TIMEOUT_SECONDS, delay=WRITER_RETRY_DELAY)
+            writer = ix.writer(timeout=WRITER_TIMEOUT_SECONDS, delay=WRITER_RETRY_DELAY,
+                               limitmb=REBUILD_MEMORY_MB)
         except LockError:
             raise
         except Exception:  # damaged beyond opening a writer: start again

@@ -127,13 +127,20 @@ def spelling_suggestion(searcher: Searcher, text: str) -> str | None:
     words = []
     for token in _words(text):
         word = token.text
-        if (len(word) >= 4 and not word.isdigit()
-                and searcher.doc_frequency("spelling", word) == 0):
+        if (len(word) >= 4 and not word.isdigit() and word not in FILLER_WORDS
+                and searcher.doc_frequency("spelling", word) == 0
+                and not _in_any_text(searcher, word)):
             found = corrector.suggest(word, limit=1, maxdist=2 if len(word) >= 6 else 1)
             if found:
                 word, changed = found[0], True
         words.append(word)
     return " ".join(words) if changed else None
+
+
+def _in_any_text(searcher: Searcher, word: str) -> bool:
+    """A real word of some listing (maybe only in a description) is not a typo."""
+    stems = [token.text for token in _stem(word)]
+    return any(searcher.doc_frequency(name, stem) for name in TEXT_FIELDS for stem in stems)
 
 
 def query_terms(text: str) -> tuple[list[str], list[str]]:

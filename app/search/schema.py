@@ -94,7 +94,9 @@ def document_for(service: Service) -> dict:
     return {
         "id": service.id,
         **text_fields,
-        "spelling": " ".join(text_fields.values()),
+        # Names, summaries and keywords are the words worth suggesting; descriptions would
+        # double the indexing time for little gain.
+        "spelling": " ".join((text_fields["name"], text_fields["about"])),
         "area": ",".join(area_ids),
         "category": ",".join(sorted(category_ids)),
         "age": ",".join(age_tokens(service.age_min, service.age_max)),
