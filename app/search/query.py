@@ -121,20 +121,27 @@ def understand(text: str, places: dict[str, str]) -> tuple[str, str | None, int 
 
 
 def spelling_suggestion(searcher: Searcher, text: str) -> str | None:
-    """The text with unknown words replaced by the nearest indexed word, if any changed."""
+    """The text with misspelt words replaced by the nearest listed word, if any changed.
+
+    A word no name, summary or keyword uses is corrected unless a description uses it;
+    a variant spelling of the same stem ("counseling") is offered the listed spelling."""
     corrector = searcher.corrector("spelling")
     changed = False
     words = []
     for token in _words(text):
         word = token.text
         if (len(word) >= 4 and not word.isdigit() and word not in FILLER_WORDS
-                and searcher.doc_frequency("spelling", word) == 0
-                and not _in_any_text(searcher, word)):
+                and searcher.doc_frequency("spelling", word) == 0):
             found = corrector.suggest(word, limit=1, maxdist=2 if len(word) >= 6 else 1)
-            if found:
+            if found and (_stem_of(found[0]) == _stem_of(word)
+                          or not _in_any_text(searcher, word)):
                 word, changed = found[0], True
         words.append(word)
     return " ".join(words) if changed else None
+
+
+def _stem_of(word: str) -> str:
+    return " ".join(token.text for token in _stem(word))
 
 
 def _in_any_text(searcher: Searcher, word: str) -> bool:
