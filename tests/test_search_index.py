@@ -137,3 +137,26 @@ def _today():
     from datetime import date
 
     return date.today()
+
+
+def test_an_index_update_that_fails_after_commit_is_retried(surrey_to_change, app, monkeypatch):
+    from app.search import index as index_module
+
+    monkeypatch.setattr(search, "RETRY_DELAYS_SECONDS", (0.2, 0.5))
+    real_update = index_module.SearchIndex.update
+    failures = {"left": 1}
+
+    def flaky_update(self, documents, removed_ids=()):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise index_module.LockError("another process holds the lock")
+        return real_update(self, documents, removed_ids)
+
+    monkeypatch.setattr(index_module.SearchIndex, "update", flaky_update)
+    service = db.session.get(Service, "woking-youth-centre")
+    service.keywords = [*service.keywords, "trampolining"]
+    db.session.commit()  # the first update fails: the commit still stands, no error
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and ids_for("trampolining") != ["woking-youth-centre"]:
+        time.sleep(0.1)
+    assert ids_for("trampolining") == ["woking-youth-centre"]

@@ -7,6 +7,7 @@ searches are answered from the database while it rebuilds.
 
 import logging
 import threading
+import time
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -64,12 +65,37 @@ def _index_after_commit(session: Session) -> None:
     if not pending or not current_app:
         return
     try:
-        if _REBUILD_ALL in pending:
-            rebuild()
-        else:
-            reindex(pending)
-    except Exception:  # the commit stands; `flask search check` and rebuild repair the index
-        log.exception("search index update failed after commit")
+        _apply(pending)
+    except Exception:  # the commit stands: try again in the background, never fail the request
+        log.exception("search index update failed after commit; retrying in the background")
+        _retry_in_background(pending)
+
+
+def _apply(pending: set[str]) -> None:
+    if _REBUILD_ALL in pending:
+        rebuild()
+    else:
+        reindex(pending)
+
+
+RETRY_DELAYS_SECONDS = (1, 5, 30, 120)
+
+
+def _retry_in_background(pending: set[str]) -> None:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def work() -> None:
+        for delay in RETRY_DELAYS_SECONDS:
+            time.sleep(delay)
+            try:
+                with app.app_context():
+                    _apply(pending)
+                return
+            except Exception:
+                log.exception("search index retry failed")
+        log.error("search index still behind for %s: run flask search rebuild", sorted(pending))
+
+    threading.Thread(target=work, name="search-retry", daemon=True).start()
 
 
 def _published_services(session: Session, ids: set[str] | None = None):
