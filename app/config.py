@@ -31,6 +31,9 @@ class Config:
     GEOCODER = os.environ.get("GEOCODER", "")  # "" (off) or "nominatim"
     GEOCODER_USER_AGENT = os.environ.get("GEOCODER_USER_AGENT", "surrey-family-support")
     GEOCODER_TIMEOUT = float(os.environ.get("GEOCODER_TIMEOUT", "2"))
+    # For a self-hosted geocoder, e.g. GEOCODER_DOMAIN=nominatim.example.org
+    GEOCODER_DOMAIN = os.environ.get("GEOCODER_DOMAIN", "")
+    GEOCODER_SCHEME = os.environ.get("GEOCODER_SCHEME", "https")
     # A waiting time older than this is shown with a warning.
     WAITING_TIME_STALE_DAYS = int(os.environ.get("WAITING_TIME_STALE_DAYS", "60"))
     BABEL_DEFAULT_LOCALE = "en"

@@ -85,3 +85,73 @@ def test_postcodes_load_command(cli, tmp_path):
         assert "postcodes: 1 loaded, 0 skipped" in result.output
     finally:
         postcodes.load_file(postcodes_path())
+
+
+class _FakeNominatim:
+    """A local HTTP server answering like Nominatim, counting requests."""
+
+    def __init__(self, delay: float = 0.0):
+        import http.server
+        import json
+        import threading
+        import time
+
+        outer = self
+        self.requests = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                outer.requests += 1
+                time.sleep(delay)
+                body = json.dumps([{"lat": "60.15", "lon": "-1.15", "display_name": "Shetland"}])
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.domain = f"127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self):
+        self.server.shutdown()
+
+
+def _configure_geocoder(app, monkeypatch, fake, timeout="2"):
+    postcodes._geocoder.cache_clear()
+    monkeypatch.setitem(app.config, "GEOCODER", "nominatim")
+    monkeypatch.setitem(app.config, "GEOCODER_DOMAIN", fake.domain)
+    monkeypatch.setitem(app.config, "GEOCODER_SCHEME", "http")
+    monkeypatch.setitem(app.config, "GEOCODER_TIMEOUT", timeout)
+
+
+def test_a_configured_geocoder_finds_what_the_table_lacks_and_caches_it(app, monkeypatch):
+    fake = _FakeNominatim()
+    try:
+        _configure_geocoder(app, monkeypatch, fake)
+        place = postcodes.lookup("ZE9 9ZZ")
+        again = postcodes.lookup("ze99zz")
+        assert place.precision == "geocoder"
+        assert (place.latitude, place.longitude) == (60.15, -1.15)
+        assert again == place
+        assert fake.requests == 1  # the second lookup came from the cache
+    finally:
+        fake.close()
+        postcodes._geocoder.cache_clear()
+
+
+def test_a_slow_geocoder_is_given_up_on_after_the_timeout(app, monkeypatch):
+    import time
+
+    fake = _FakeNominatim(delay=3)
+    try:
+        _configure_geocoder(app, monkeypatch, fake, timeout="0.5")
+        started = time.monotonic()
+        assert postcodes.lookup("ZE9 9ZY") is None
+        assert time.monotonic() - started < 2.5
+    finally:
+        fake.close()
+        postcodes._geocoder.cache_clear()

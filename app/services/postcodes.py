@@ -105,15 +105,20 @@ def _configured_geocoder() -> Callable[[str], tuple[float, float] | None] | None
         name,
         current_app.config["GEOCODER_USER_AGENT"],
         float(current_app.config["GEOCODER_TIMEOUT"]),
+        current_app.config.get("GEOCODER_DOMAIN", ""),
+        current_app.config.get("GEOCODER_SCHEME", "https"),
     )
 
 
 @lru_cache(maxsize=4)
-def _geocoder(name: str, user_agent: str, timeout: float):
+def _geocoder(name: str, user_agent: str, timeout: float, domain: str = "", scheme: str = "https"):
     from geopy.exc import GeopyError
     from geopy.geocoders import get_geocoder_for_service
 
-    geocoder = get_geocoder_for_service(name)(user_agent=user_agent, timeout=timeout)
+    options = {"user_agent": user_agent, "timeout": timeout}
+    if domain:
+        options.update(domain=domain, scheme=scheme)
+    geocoder = get_geocoder_for_service(name)(**options)
 
     @lru_cache(maxsize=4096)
     def geocode(query: str) -> tuple[float, float] | None:
