@@ -36,6 +36,10 @@ class Config:
     GEOCODER_SCHEME = os.environ.get("GEOCODER_SCHEME", "https")
     # A waiting time older than this is shown with a warning.
     WAITING_TIME_STALE_DAYS = int(os.environ.get("WAITING_TIME_STALE_DAYS", "60"))
+    # The open-data API: requests a minute per address (0 turns the limit off), and how
+    # long responses may be cached.
+    API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "120"))
+    API_CACHE_SECONDS = int(os.environ.get("API_CACHE_SECONDS", "300"))
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "Europe/London"
     LANGUAGES = ["en"]

@@ -194,3 +194,20 @@ def test_yaml_merge_keys_are_not_mistaken_for_duplicate_fields(empty_directory):
 def test_version_must_be_the_whole_number_one(empty_directory):
     with pytest.raises(Exception, match="problem"):
         import_text(BASE.replace("version: 1", "version: 1.0"))
+
+
+def test_uuids_are_the_same_when_the_directory_is_rebuilt(base):
+    first = db.session.get(Service, "woking-parenting")
+    uuids = (first.uuid, first.locations[0].uuid, first.organisation.uuid)
+    from tests.conftest import empty_the_directory
+
+    empty_the_directory()
+    import_text(BASE)
+    again = db.session.get(Service, "woking-parenting")
+    assert (again.uuid, again.locations[0].uuid, again.organisation.uuid) == uuids
+
+
+def test_a_location_change_marks_the_service_modified(base):
+    before = db.session.get(Service, "woking-parenting").updated_at
+    import_text(BASE.replace("1 Example Road, Woking", "2 Example Road, Woking"))
+    assert db.session.get(Service, "woking-parenting").updated_at > before

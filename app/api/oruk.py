@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from babel import Locale
 from flask import url_for
 from geopy.distance import great_circle
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app import search
@@ -38,6 +38,7 @@ from app.models import (
     Location,
     Organisation,
     Postcode,
+    Schedule,
     Service,
     WaitingStatus,
     WaitingTime,
@@ -379,7 +380,7 @@ def service_document(service: Service, context: Context) -> dict:
     })}
 
 
-def _schedule(service: Service, schedule) -> dict:
+def _schedule(service: Service, schedule: Schedule) -> dict:
     return _clean({
         "id": schedule.uuid,
         "service_id": service.uuid,
@@ -578,7 +579,7 @@ _FULL_LOADERS = (*_SUMMARY_LOADERS, selectinload(Service.categories), selectinlo
                  selectinload(Service.locations), selectinload(Service.schedules))
 
 
-def _published_ids():
+def _published_ids() -> Select:
     return select(Service.id).where(Service.status == ListingStatus.PUBLISHED)
 
 
@@ -647,7 +648,7 @@ def _services_with_terms(term_ids: set[str], context: Context) -> set[str]:
     return found
 
 
-def _load_services(ids: Sequence[str], loaders) -> list[Service]:
+def _load_services(ids: Sequence[str], loaders: Sequence) -> list[Service]:
     if not ids:
         return []
     found = {service.id: service for service in db.session.scalars(
@@ -673,7 +674,7 @@ def service(service_uuid: str, context: Context) -> tuple[dict, datetime] | None
     return service_document(found, context), service_modified(found)
 
 
-def _published_organisations(text: str = ""):
+def _published_organisations(text: str = "") -> Select:
     query = select(Organisation).where(
         Organisation.services.any(Service.status == ListingStatus.PUBLISHED))
     words = text.strip().lower()

@@ -17,7 +17,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
+from flask.sansio.blueprints import BlueprintSetupState
 from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed, NotFound, TooManyRequests
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app.api import bp, oruk
 from app.api import openapi as spec
@@ -34,7 +37,7 @@ v1 = Blueprint("v1", __name__, url_prefix="/api")
 # -- the page for developers --------------------------------------------------------------
 
 @bp.get("/developers")
-def developers():
+def developers() -> str:
     context = oruk.Context()
     return render_template(
         "api/developers.html", api_root=url_for("api.v1.root", _external=True),
@@ -45,30 +48,30 @@ def developers():
 
 
 @bp.get("/api")
-def api_home():
+def api_home() -> WerkzeugResponse:
     return redirect(url_for("api.developers"))
 
 
 # -- endpoints ----------------------------------------------------------------------------
 
 @v1.get("/")
-def api_slash():
+def api_slash() -> WerkzeugResponse:
     return redirect(url_for("api.developers"))
 
 
-@v1.get("/v1/")
-def root():
+@v1.get("/v1/", strict_slashes=False)  # a base URL given without its slash works too
+def root() -> Response:
     return _json(oruk.api_details(url_for(".openapi", _external=True)))
 
 
 @v1.get("/v1/openapi.json")
-def openapi():
+def openapi() -> Response:
     server = url_for(".root", _external=True).rstrip("/")
     return _json(spec.document(server, url_for("api.developers", _external=True)))
 
 
 @v1.get("/v1/services")
-def services():
+def services() -> Response:
     minimal, full = _boolean("minimal"), _boolean("full")
     paging = _paging(spec.MAX_PER_PAGE_MINIMAL, spec.MAX_PER_PAGE_MINIMAL) if minimal else _paging()
     detail = "minimal" if minimal else "full" if full else "item"
@@ -77,7 +80,7 @@ def services():
 
 
 @v1.get("/v1/services/<service_id>")
-def service(service_id: str):
+def service(service_id: str) -> Response:
     found = oruk.service(_path_uuid(service_id, "service"), oruk.Context())
     if found is None:
         raise NotFound(f"No published service has the id {service_id[:100]!r}.")
@@ -86,7 +89,7 @@ def service(service_id: str):
 
 
 @v1.get("/v1/organizations")
-def organizations():
+def organizations() -> Response:
     full_service = _boolean("full_service")
     nested = "full_service" if full_service else "services" if _boolean("full") else "none"
     listing = oruk.organizations(_text("search"), _paging(), nested, oruk.Context())
@@ -94,7 +97,7 @@ def organizations():
 
 
 @v1.get("/v1/organizations/<organization_id>")
-def organization(organization_id: str):
+def organization(organization_id: str) -> Response:
     found = oruk.organization(_path_uuid(organization_id, "organization"),
                               _boolean("full_service"), oruk.Context())
     if found is None:
@@ -103,12 +106,12 @@ def organization(organization_id: str):
 
 
 @v1.get("/v1/taxonomies")
-def taxonomies():
+def taxonomies() -> Response:
     return _list(oruk.taxonomies(_text("search"), _paging()))
 
 
 @v1.get("/v1/taxonomies/<taxonomy_id>")
-def taxonomy(taxonomy_id: str):
+def taxonomy(taxonomy_id: str) -> Response:
     found = oruk.taxonomy(_path_uuid(taxonomy_id, "taxonomy"), oruk.Context())
     if found is None:
         raise NotFound(f"No taxonomy has the id {taxonomy_id[:100]!r}.")
@@ -116,14 +119,14 @@ def taxonomy(taxonomy_id: str):
 
 
 @v1.get("/v1/taxonomy_terms")
-def taxonomy_terms():
+def taxonomy_terms() -> Response:
     filters = oruk.TermFilters(search=_text("search"), taxonomy_id=_uuid("taxonomy_id"),
                                parent_id=_uuid("parent_id"), top_only=_boolean("top_only"))
     return _list(oruk.taxonomy_terms(filters, _paging(), oruk.Context()))
 
 
 @v1.get("/v1/taxonomy_terms/<term_id>")
-def taxonomy_term(term_id: str):
+def taxonomy_term(term_id: str) -> Response:
     found = oruk.taxonomy_term(_path_uuid(term_id, "taxonomy term"), oruk.Context())
     if found is None:
         raise NotFound(f"No taxonomy term has the id {term_id[:100]!r}.")
@@ -131,7 +134,7 @@ def taxonomy_term(term_id: str):
 
 
 @v1.get("/v1/service_at_locations")
-def service_at_locations():
+def service_at_locations() -> Response:
     filters = _service_filters()
     where = _near(_text("postcode"), _number("proximity", positive=True))
     listing = oruk.service_at_locations(filters, where, _paging(), _boolean("full"), oruk.Context())
@@ -139,7 +142,7 @@ def service_at_locations():
 
 
 @v1.get("/v1/service_at_locations/<sal_id>")
-def service_at_location(sal_id: str):
+def service_at_location(sal_id: str) -> Response:
     found = oruk.service_at_location(_path_uuid(sal_id, "service at location"), oruk.Context())
     if found is None:
         raise NotFound(f"No published service at location has the id {sal_id[:100]!r}.")
@@ -149,13 +152,22 @@ def service_at_location(sal_id: str):
 
 @v1.route("/", methods=OTHER_METHODS)
 @v1.route("/<path:rest>", methods=["GET", *OTHER_METHODS])
-def elsewhere(rest: str = ""):
-    """Anything else under /api/: a JSON 404, or 405 for methods that would change data."""
+def elsewhere(rest: str = "") -> Response:
+    """Anything else under /api/: a JSON 404, or 405 for any method but GET and HEAD."""
     if request.method not in ("GET", "HEAD"):
         raise MethodNotAllowed(valid_methods=READ_METHODS,
                                description="The API is read-only: use GET.")
     raise NotFound(f"There is no endpoint here. The endpoints are listed in "
                    f"{url_for('.openapi', _external=True)}")
+
+
+@v1.record_once
+def _every_other_method(state: BlueprintSetupState) -> None:
+    """Flask's routes name their methods, so a request with any other (TRACE, QUERY, …) would
+    get the site's HTML 405 from routing. This rule takes every method under /api/ that no
+    endpoint matched, so that it too gets a JSON 405 with an Allow header."""
+    endpoint = ".".join(part for part in (state.name_prefix, state.name, "elsewhere") if part)
+    state.app.url_map.add(Rule(f"{state.url_prefix}/<path:rest>", endpoint=endpoint, methods=None))
 
 
 # -- reading parameters --------------------------------------------------------------------
@@ -168,13 +180,20 @@ class InvalidParameter(BadRequest):
 
 def _text(name: str, limit: int = 500) -> str:
     """The parameter's printable text (no control characters), at most `limit` long."""
-    raw = (request.args.get(name) or "")[:limit]
-    return "".join(ch for ch in raw if ch.isprintable()).strip()
+    return _given(name, limit) or ""
+
+
+def _given(name: str, limit: int = 500) -> str | None:
+    """None when the parameter is absent; a typed parameter given empty is still given."""
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    return "".join(ch for ch in raw[:limit] if ch.isprintable()).strip()
 
 
 def _whole_number(name: str, default: int) -> int:
-    raw = _text(name)
-    if not raw:
+    raw = _given(name)
+    if raw is None:
         return default
     if not re.fullmatch(r"[0-9]+", raw) or int(raw) < 1:
         raise InvalidParameter(name, f"{name} must be a whole number from 1, not {raw[:20]!r}")
@@ -182,8 +201,8 @@ def _whole_number(name: str, default: int) -> int:
 
 
 def _number(name: str, positive: bool = False) -> float | None:
-    raw = _text(name)
-    if not raw:
+    raw = _given(name)
+    if raw is None:
         return None
     try:
         value = float(raw)
@@ -196,8 +215,8 @@ def _number(name: str, positive: bool = False) -> float | None:
 
 
 def _boolean(name: str) -> bool:
-    raw = _text(name)
-    if raw in ("", "false"):
+    raw = _given(name)
+    if raw is None or raw == "false":
         return False
     if raw == "true":
         return True
@@ -205,8 +224,8 @@ def _boolean(name: str) -> bool:
 
 
 def _uuid(name: str) -> str | None:
-    raw = _text(name)
-    if not raw:
+    raw = _given(name)
+    if raw is None:
         return None
     try:
         return str(uuid.UUID(raw))
@@ -223,8 +242,8 @@ def _path_uuid(value: str, kind: str) -> str:
 
 
 def _date_time(name: str) -> datetime | None:
-    raw = _text(name)
-    if not raw:
+    raw = _given(name)
+    if raw is None:
         return None
     text = raw.upper()
     # An unencoded "+" in a query string arrives as a space: "…T10:00:00 01:00".
@@ -248,7 +267,8 @@ def _date_time(name: str) -> datetime | None:
 def _paging(default: int = spec.DEFAULT_PER_PAGE, maximum: int = spec.MAX_PER_PAGE) -> oruk.Paging:
     page = _whole_number("page", 1)
     per_page = min(_whole_number("per_page", default), maximum)
-    fmt = _text("format") or "json"
+    fmt = _given("format")
+    fmt = "json" if fmt is None else fmt
     if fmt not in ("json", "ndjson"):
         raise InvalidParameter("format", f"format must be json or ndjson, not {fmt[:20]!r}")
     return oruk.Paging(page, per_page, everything=fmt == "ndjson")

@@ -15,6 +15,15 @@ from app.extensions import db
 SLUG = String(100)
 
 
+# UUIDs derived from slugs stay the same when a directory is rebuilt from services.yml,
+# so consumers of the open data keep their references.
+DIRECTORY_NAMESPACE = uuid.UUID("6f1c4b0e-1d2a-5c3b-9e4f-5a6b7c8d9e0f")
+
+
+def stable_uuid(kind: str, key: str) -> str:
+    return str(uuid.uuid5(DIRECTORY_NAMESPACE, f"{kind}:{key}"))
+
+
 def _uuid() -> str:
     return str(uuid.uuid4())
 

@@ -26,7 +26,7 @@ from app.models import (
     Service,
     WaitingTime,
 )
-from app.models.directory import utcnow
+from app.models.directory import stable_uuid, utcnow
 from app.services import postcodes
 from app.services.directory_file import ALL_AREAS, FORMAT_VERSION, DirectoryFile
 
@@ -173,6 +173,8 @@ def _apply_list(entries, model, canonical, setter, list_name, report) -> dict[st
         row = existing.get(entry["id"])
         if row is None:
             row = model(id=entry["id"])
+            if hasattr(model, "uuid"):
+                row.uuid = stable_uuid(model.__tablename__, entry["id"])
             setter(row, entry)
             db.session.add(row)
             existing[row.id] = row
@@ -212,7 +214,8 @@ def _apply_services(entries, areas, categories, organisations, report, today, pr
     for entry in entries:
         service = existing.get(entry["id"])
         if service is None:
-            service = Service(id=entry["id"], status=ListingStatus.PUBLISHED)
+            service = Service(id=entry["id"], uuid=stable_uuid("service", entry["id"]),
+                              status=ListingStatus.PUBLISHED)
             with db.session.no_autoflush:  # a half-built service must not be flushed
                 _set_service(service, entry, areas, categories, organisations, report)
             db.session.add(service)
@@ -232,6 +235,7 @@ def _apply_services(entries, areas, categories, organisations, report, today, pr
             outcome = "updated"
         if outcome != "unchanged":
             service.last_reviewed = today
+            service.updated_at = utcnow()  # also when only a location or schedule changed
         report.count("services", outcome)
         if progress:
             progress(1)
@@ -263,7 +267,8 @@ def _set_locations(service: Service, entries: list[dict], report: ImportReport) 
         if position < len(locations):
             location = locations[position]
         else:
-            location = Location(position=position)
+            location = Location(position=position,
+                                uuid=stable_uuid("location", f"{service.id}:{position}"))
             service.locations.append(location)
         location.name, location.address = entry["name"], entry["address"]
         location.postcode = entry["postcode"]
@@ -287,7 +292,8 @@ def _set_schedules(service: Service, entries: list[dict]) -> None:
         if position < len(schedules):
             schedule = schedules[position]
         else:
-            schedule = Schedule(position=position)
+            schedule = Schedule(position=position,
+                                uuid=stable_uuid("schedule", f"{service.id}:{position}"))
             service.schedules.append(schedule)
         schedule.days, schedule.opens, schedule.closes = entry["days"], entry["opens"], entry["closes"]
         schedule.note = entry.get("note")
