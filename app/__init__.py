@@ -7,9 +7,9 @@ from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy import event
 
-from app import search
+from app import assets, search
 from app.config import DEFAULT_SECRET_KEY, Config, ProductionConfig, config_for
-from app.extensions import babel, csrf, db, migrate
+from app.extensions import babel, compress, csrf, db, migrate
 
 
 def create_app(config_class: type[Config] | None = None) -> Flask:
@@ -26,6 +26,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
                      render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app)
+    compress.init_app(app)
+    assets.init_app(app)
     search.init_app(app)
     _setup_templates(app)
     _register_blueprints(app)

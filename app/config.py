@@ -40,6 +40,11 @@ class Config:
     # long responses may be cached.
     API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "120"))
     API_CACHE_SECONDS = int(os.environ.get("API_CACHE_SECONDS", "300"))
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_ALGORITHM_STREAMING = ["br", "deflate"]  # static files are streamed (no gzip there)
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript",
+                          "application/json", "application/problem+json", "image/svg+xml"]
+    COMPRESS_MIN_SIZE = 500
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "Europe/London"
     LANGUAGES = ["en"]

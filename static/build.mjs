@@ -7,6 +7,7 @@
 // Fails (exit 1) if the CSS references a font file or any other host, or if
 // any GOV.UK Frontend image (crown, crest) ends up in static/dist.
 
+import { createHash } from 'node:crypto'
 import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -129,6 +130,27 @@ for (const url of new Set(urls)) {
     fail(`app.css refers to ${url} but ${relative(root, onDisk)} was not written`)
   }
 }
+
+// 4. Fingerprinted copies for far-future caching, and a manifest the app reads.
+// The module script's import is rewritten to the fingerprinted library, and the
+// library's sourceMappingURL comment is dropped (the map is for development only).
+const fingerprint = (bytes) => createHash('sha256').update(bytes).digest('hex').slice(0, 10)
+const manifest = {}
+const addHashed = async (logical, bytes) => {
+  const dot = logical.indexOf('.')
+  const name = `${logical.slice(0, dot)}.${fingerprint(bytes)}${logical.slice(dot)}`
+  const out = join(dist, name)
+  await writeFile(out, bytes)
+  await record(out)
+  manifest[logical] = name
+}
+await addHashed('app.css', Buffer.from(css))
+const library = (await readFile(jsFile, 'utf8')).replace(/\n?\/\/# sourceMappingURL=.*\s*$/, '\n')
+await addHashed('govuk-frontend.min.js', Buffer.from(library))
+const appModule = (await readFile(join(root, 'static', 'js', 'app.mjs'), 'utf8'))
+  .replace('../dist/govuk-frontend.min.js', `./${manifest['govuk-frontend.min.js']}`)
+await addHashed('app.mjs', Buffer.from(appModule))
+await writeFile(join(dist, 'manifest.json'), JSON.stringify(manifest, null, 2))
 
 // Report
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`
