@@ -1,15 +1,16 @@
 """Jinja filters and globals: how dates, waits, days and languages read on the page."""
 
-from datetime import date
+from datetime import date, datetime
 from urllib.parse import quote
 
 from babel import Locale
 from flask import Flask, current_app
-from flask_babel import format_date, get_locale, gettext, ngettext
+from flask_babel import format_date, format_time, get_locale, gettext, ngettext
 from markupsafe import Markup, escape
 
 from app.models import Location, WaitingStatus, WaitingTime
 from app.services import listings
+from app.services.opening import opening_status
 
 DAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday",
              "fri": "Friday", "sat": "Saturday", "sun": "Sunday"}
@@ -86,12 +87,27 @@ def paragraphs(text: str) -> Markup:
     )
 
 
+def opening_text(schedules) -> str:
+    status = opening_status(schedules)
+    if status is None:
+        return ""
+    time_text = format_time(datetime.strptime(status.time, "%H:%M").time(), "H:mm")
+    if status.open_now:
+        return gettext("Open now, until %(time)s", time=time_text)
+    if status.days_ahead == 0:
+        return gettext("Opens today at %(time)s", time=time_text)
+    if status.days_ahead == 1:
+        return gettext("Opens tomorrow at %(time)s", time=time_text)
+    return gettext("Opens %(day)s at %(time)s", day=gettext(list(DAY_NAMES.values())[status.weekday]),
+                   time=time_text)
+
+
 def register_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
         language_name=language_name, day_names=day_names, waiting_summary=waiting_summary,
         waiting_is_stale=waiting_is_stale, long_date=long_date, directions_url=directions_url,
         tel_href=tel_href, paragraphs=paragraphs,
-        delivery_name=delivery_name, kind_name=kind_name)
+        delivery_name=delivery_name, kind_name=kind_name, opening_text=opening_text)
 
     @app.context_processor
     def directory_context() -> dict:

@@ -153,3 +153,10 @@ def test_an_unexpected_error_gets_the_500_page(app, surrey, monkeypatch):
     response = app.test_client().get("/")
     assert response.status_code == 500
     assert "Sorry, there is a problem with the service" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/areas/woking", "/categories/parenting", "/accessibility",
+                                  "/services/woking-youth-centre", "/no/such/page"])
+def test_every_page_has_a_site_search_box(surrey, client, path):
+    html = client.get(path).get_data(as_text=True)
+    assert 'id="site-search" name="q"' in html and 'action="/search"' in html

@@ -12,7 +12,7 @@ from tests.conftest import check_page
 
 def result_ids(html: str) -> list[str]:
     return re.findall(r'<h2 class="govuk-heading-s govuk-!-margin-bottom-1"><a class="govuk-link" '
-                      r'href="/services/([a-z0-9-]+)"', html)
+                      r'href="/services/([a-z0-9-]+)(?:\?back=[^"]*)?"', html)
 
 
 def test_results_link_to_services_in_rank_order(surrey, client):
@@ -134,3 +134,17 @@ def test_a_search_that_finds_nothing_is_recorded_as_such(surrey, client):
     client.get("/search?q=submarine+periscope")
     record = db.session.scalars(select(SearchRecord).order_by(SearchRecord.id.desc())).first()
     assert (record.terms, record.result_count) == ("submarine periscope", 0)
+
+
+def test_a_result_leads_to_its_page_and_back_to_the_same_search(surrey, client):
+    html = client.get("/search?q=breastfeeding&area=epsom-and-ewell").get_data(as_text=True)
+    link = re.search(r'href="(/services/epsom-breastfeeding-cafe\?back=[^"]+)"', html).group(1)
+    service_page = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert '<a href="/search?q=breastfeeding&amp;area=epsom-and-ewell" class="govuk-back-link">' \
+        in service_page
+
+
+def test_the_back_link_only_ever_leads_to_a_search(surrey, client):
+    html = client.get("/services/epsom-breastfeeding-cafe?back=https://evil.example/&x=1").get_data(
+        as_text=True)
+    assert "evil.example" not in html

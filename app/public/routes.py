@@ -1,7 +1,10 @@
 """Public pages. Thin views: look the thing up through the service layer, render it."""
 
-from flask import Blueprint, abort, render_template
+from urllib.parse import parse_qsl, urlencode
 
+from flask import Blueprint, abort, render_template, request, url_for
+
+from app.search import request as search_request
 from app.services import listings
 
 bp = Blueprint("public", __name__)
@@ -33,7 +36,16 @@ def category(category_id: str):
 @bp.get("/services/<service_id>")
 def service(service_id: str):
     found = listings.get_published_service(service_id) or abort(404)
-    return render_template("public/service.html", service=found)
+    return render_template("public/service.html", service=found,
+                           back_to_results=results_url(request.args.get("back", "")))
+
+
+def results_url(back: str) -> str | None:
+    """The search a family came from, rebuilt from known parameters only (no open redirect)."""
+    if not back:
+        return None
+    params = [(k, v) for k, v in parse_qsl(back[:2000]) if k in search_request.PARAMETERS and v]
+    return url_for("search.results") + ("?" + urlencode(params) if params else "")
 
 
 @bp.get("/about-the-data")
