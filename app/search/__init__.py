@@ -8,17 +8,18 @@ searches are answered from the database while it rebuilds.
 import logging
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import event, select
+from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.extensions import db
 from app.models import Area, Category, Location, Organisation, Schedule, Service, WaitingTime
 from app.search.index import IndexUnavailable, SearchIndex
 from app.search.places import place_table
-from app.search.query import Criteria, Hit, Outcome, run
+from app.search.query import FACET_FIELDS, Criteria, Hit, Outcome, clean_text, run
 from app.search.schema import document_for
 
 __all__ = ["Criteria", "Hit", "Outcome", "init_app", "rebuild", "search", "consistency"]
@@ -184,12 +185,6 @@ def _rebuild_in_background() -> None:
 
 def _database_search(criteria: Criteria, page: int, page_size: int) -> Outcome:
     """A plain word match in the database: used only while the index is unavailable."""
-    from collections import Counter
-
-    from sqlalchemy import or_
-
-    from app.search.query import clean_text
-
     text, _ = clean_text(criteria.text)
     query = select(Service.id).where(Service.status == "published")
     for word in text.split()[:10]:
@@ -204,6 +199,5 @@ def _database_search(criteria: Criteria, page: int, page_size: int) -> Outcome:
             or_(Category.id == criteria.category, Category.parent_id == criteria.category)))
     ids = list(db.session.scalars(query.order_by(Service.name)))
     page_ids = ids[(page - 1) * page_size: page * page_size]
-    return Outcome([Hit(service_id, 0.0, None, False) for service_id in page_ids], {
-        name: Counter() for name in ("area", "category", "access", "kind", "delivery",
-                                     "language", "free")}, total=len(ids))
+    return Outcome([Hit(service_id, 0.0, None, False) for service_id in page_ids],
+                   {name: Counter() for name in FACET_FIELDS}, total=len(ids))

@@ -8,7 +8,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from geopy.distance import great_circle
 from whoosh import query as wq
@@ -93,7 +93,6 @@ class Outcome:
     understood_age: int | None = None
     text_cut: bool = False
     text_without_place: str = ""
-    notices: list[str] = field(default_factory=list)
 
 
 def clean_text(raw: str) -> tuple[str, bool]:

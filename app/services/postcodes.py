@@ -275,10 +275,6 @@ def _load_outcodes(reader: csv.DictReader, columns: dict[str, str]) -> LoadResul
     return LoadResult("outcodes", loaded, skipped)
 
 
-def postcode_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(Postcode)) or 0
-
-
 def known_postcodes(postcodes: set[str]) -> set[str]:
     """Which of these normalised postcodes the table knows (for the import's checks)."""
     found: set[str] = set()
