@@ -85,9 +85,11 @@ def _register_blueprints(app: Flask) -> None:
     from app.public import bp as public_bp
     from app.public.errors import register_error_handlers
     from app.public.search_views import bp as search_bp
+    from app.public.shortlist_views import bp as shortlist_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(shortlist_bp)
     app.register_blueprint(api_bp)
     register_error_handlers(app)
 

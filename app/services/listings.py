@@ -39,6 +39,12 @@ def get_published_service(service_id: str) -> Service | None:
             *_LISTING_LOADERS, selectinload(Service.schedules)))
 
 
+def published_with_details(service_ids: list[str]) -> list[Service]:
+    return list(db.session.scalars(
+        published().where(Service.id.in_(service_ids))
+        .options(*_LISTING_LOADERS, selectinload(Service.schedules))))
+
+
 def all_areas() -> list[Area]:
     return list(db.session.scalars(select(Area).order_by(Area.name)))
 
