@@ -68,10 +68,9 @@ class Fts5:
         """All matching services, best first (ids), as the search module returns them."""
         text, _ = clean_text(criteria.text)
         words = [w for w in text.lower().split() if w not in FILLER_WORDS and w.isalnum()]
-        where, params = [], []
-        if words:
-            where.append("f.id IN (SELECT rowid FROM doc WHERE doc MATCH ?)")
-            params.append(" OR ".join(f'"{w}"' for w in words))
+        where: list[str] = []
+        # The MATCH string comes first: it belongs to the join below.
+        params: list = [" OR ".join(f'"{w}"' for w in words)] if words else []
         if criteria.area:
             where.append("f.id IN (SELECT service FROM coverage WHERE area IN (?, 'all'))")
             params.append(criteria.area)
@@ -95,8 +94,6 @@ class Fts5:
         if words:
             sql = ("SELECT f.id, f.slug FROM facts f JOIN (SELECT rowid, rank FROM doc WHERE doc "
                    "MATCH ?) d ON d.rowid = f.id")
-            params.insert(0, params.pop(0))
-            where.pop(0)
         if where:
             sql += " WHERE " + " AND ".join(where)
         if words:

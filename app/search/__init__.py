@@ -145,7 +145,7 @@ def search(criteria: Criteria, page: int = 1, page_size: int = 20) -> tuple[Outc
     database answered instead (with fewer features), while the index rebuilds."""
     try:
         state = _index().state()
-        return run(state, criteria, _places(), page, page_size), False
+        return run(state, criteria, _places(state), page, page_size), False
     except IndexUnavailable as error:
         log.warning("%s: answering from the database and rebuilding", error)
         _rebuild_in_background()
@@ -161,9 +161,13 @@ def languages_offered() -> list[str]:
         return sorted({code for languages in codes for code in languages})
 
 
-def _places() -> dict[str, str]:
-    names = {area.id: area.name for area in db.session.scalars(select(Area))}
-    return place_table(names)
+def _places(state) -> dict[str, str]:
+    """Place names by area, read once per searcher: a change to an area rebuilds the index,
+    which opens a new searcher."""
+    if state.places is None:
+        names = {area.id: area.name for area in db.session.scalars(select(Area))}
+        state.places = place_table(names)
+    return state.places
 
 
 def _rebuild_in_background() -> None:

@@ -67,9 +67,9 @@ def parse(args: MultiDict, known_areas: set[str], known_categories: set[str],
                                  gettext("Enter an age from 0 to 25, in years"))
     criteria.max_wait = _whole_number(values["max_wait"], 0, 52, "max_wait", errors,
                                       gettext("Choose the longest wait from the list"))
-    if criteria.max_wait is not None and criteria.max_wait not in WAIT_THRESHOLDS:
-        criteria.max_wait = min(t for t in WAIT_THRESHOLDS if t >= criteria.max_wait) \
-            if criteria.max_wait <= WAIT_THRESHOLDS[-1] else WAIT_THRESHOLDS[-1]
+    if criteria.max_wait is not None:  # round up to the nearest choice the index knows
+        criteria.max_wait = next((t for t in WAIT_THRESHOLDS if t >= criteria.max_wait),
+                                 WAIT_THRESHOLDS[-1])
     radius = _whole_number(values["radius"], 1, 50, "radius", errors,
                            gettext("Choose a distance from the list"))
     criteria.radius_miles = float(radius or DEFAULT_RADIUS)

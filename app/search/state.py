@@ -36,10 +36,11 @@ class SearcherState:
         self._bitmaps: dict[str, dict[str, int]] = {}
         self._terms: dict[tuple[str, str], int] = {}
         reader = searcher.reader()
-        live = [d for d in range(self.size) if not reader.is_deleted(d)]
-        self.live_count = len(live)
-        self.everything = to_bitmap(live, self.size)
+        self._live = [d for d in range(self.size) if not reader.is_deleted(d)]
+        self.live_count = len(self._live)
+        self.everything = to_bitmap(self._live, self.size)
         self._orders: dict[str, list[int]] = {}
+        self.places: dict[str, str] | None = None  # place names -> area ids, set by the caller
 
     def stored(self, docnum: int) -> dict:
         fields = self._stored.get(docnum)
@@ -80,7 +81,6 @@ class SearcherState:
         if order is None:
             reader = self.searcher.reader()
             readers = [reader.column_reader(column) for column in columns]
-            live = [d for d in range(self.size) if not reader.is_deleted(d)]
-            order = sorted(live, key=lambda d: tuple(r[d] for r in readers))
+            order = sorted(self._live, key=lambda d: tuple(r[d] for r in readers))
             self._orders[key] = order
         return order
