@@ -1,0 +1,104 @@
+"""Every form is protected against cross-site request forgery: a POST to any route without
+the session's token is refused, and the same form with the token goes through.
+
+The other tests run with CSRF off (TestConfig); here it is turned on for the test, as in
+production."""
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask, g
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Feedback, ListingChange
+from tests.conftest import make_user, sign_in
+from tests.test_accounts import clear_people
+from tests.test_listing_changes import OUR_SERVICE, OURS, post_data
+
+# Routes that take a POST without a token on purpose (none so far). Add an endpoint here
+# only with a reason, e.g. a machine-to-machine callback authenticated another way.
+EXEMPT_ENDPOINTS: set[str] = set()
+
+
+@pytest.fixture
+def csrf_on(app) -> Iterator[Flask]:
+    fresh_token_cache()
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        yield app
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+def fresh_token_cache() -> None:
+    """The tests share one app context, so Flask-WTF's per-request token cache on `g` would
+    carry one browser's token over to the next: start afresh, as a real request would."""
+    g.pop("csrf_token", None)
+
+
+def _post_rules(app: Flask):
+    for rule in app.url_map.iter_rules():
+        if "POST" in (rule.methods or ()) and rule.endpoint not in EXEMPT_ENDPOINTS:
+            yield rule
+
+
+def _example_value(converter) -> object:
+    if type(converter).__name__ == "IntegerConverter":
+        return 1
+    if type(converter).__name__ == "AnyConverter":
+        return sorted(converter.items)[0]
+    return "x"
+
+
+def _example_path(rule) -> str:
+    return rule.build({name: _example_value(c) for name, c in rule._converters.items()})[1]
+
+
+def _token(page: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                     r'type="hidden" name="csrf_token" value="([^"]+)"|'
+                     r'name="csrf_token" value="([^"]+)"', page).group(0).rsplit('"', 2)[-2]
+
+
+def test_every_post_route_refuses_a_request_without_the_token(csrf_on, surrey):
+    clear_people()
+    rules = list(_post_rules(csrf_on))
+    endpoints = {rule.endpoint for rule in rules}
+    # The listing, feedback and approval forms are among them.
+    assert {"provider.listing_edit", "provider.listing_new", "provider.listing_confirm",
+            "provider.feedback_resolve", "admin.approval_review", "admin.listing_restore",
+            "feedback.report", "feedback.listing_check"} <= endpoints
+    # Signed in with every right, so that nothing but the missing token stands in the way.
+    user = make_user("everything@partnership.example.org", role="admin", organisations=(OURS,))
+    for signed_in in (False, True):
+        client = csrf_on.test_client()
+        if signed_in:
+            sign_in(client, user)
+        for rule in rules:
+            response = client.post(_example_path(rule), data={"anything": "1"})
+            assert response.status_code == 400, f"POST {rule} without a token: {response.status_code}"
+            assert "CSRF token is missing" in response.get_data(as_text=True), rule
+
+
+def test_the_listing_and_feedback_forms_work_with_their_token(csrf_on, surrey_to_change):
+    clear_people()
+    client = csrf_on.test_client()
+    page = client.get(f"/services/{OUR_SERVICE}/report-a-problem").get_data(as_text=True)
+    response = client.post(f"/services/{OUR_SERVICE}/report-a-problem",
+                           data={"kind": "wait", "csrf_token": _token(page)})
+    assert response.status_code == 302
+    assert db.session.scalar(select(Feedback)) is not None
+
+    fresh_token_cache()
+    provider = csrf_on.test_client()
+    sign_in(provider, make_user("worker@rfl.example.org", organisations=(OURS,)))
+    page = provider.get(f"/provider/services/{OUR_SERVICE}/edit").get_data(as_text=True)
+    data = post_data(OUR_SERVICE, contact_phone="01632 960770")
+    assert provider.post(f"/provider/services/{OUR_SERVICE}/edit", data=data).status_code == 400
+    assert db.session.scalar(select(ListingChange)) is None
+    response = provider.post(f"/provider/services/{OUR_SERVICE}/edit",
+                             data={**data, "csrf_token": _token(page)})
+    assert response.status_code == 302
+    assert db.session.scalar(select(ListingChange)) is not None
