@@ -1,0 +1,353 @@
+"""The referral journey: one question per page, from a service's page to the confirmation.
+Thin views: the answers wait in the session (app/referrals/journey.py) and are saved by
+one call to the service layer when the family submits."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext
+
+from app.models.directory import AccessRoute, Service
+from app.models.referrals import ReferrerType
+from app.referrals import bp
+from app.referrals import journey as state
+from app.referrals.forms import (
+    CheckForm,
+    ChildForm,
+    ContactForm,
+    DetailsForm,
+    FamilyAgreedForm,
+    JourneyForm,
+    NeedForm,
+    PrivacyForm,
+    ProfessionalForm,
+    StartForm,
+    UpdatesForm,
+    WhoForm,
+    normalise_phone,
+)
+from app.referrals.limits import limiter
+from app.services import activity, listings, outbox, referrals
+
+PREFIX = "/services/<service_id>/refer"
+
+
+def _service_or_404(service_id: str) -> Service:
+    service = listings.get_published_service(service_id)
+    if service is None or service.access != AccessRoute.SELF_REFERRAL:
+        abort(404)
+    return service
+
+
+def _step_url(service: Service, step: str, **args: Any) -> str:
+    return url_for("referrals.step", service_id=service.id, step=step, **args)
+
+
+def _begin(service_id: str, step: str) -> tuple[Service, dict | None, Any]:
+    """The service, the journey, and a redirect when this page cannot be shown yet."""
+    service = _service_or_404(service_id)
+    journey = state.current(service.id)
+    if journey is None:
+        return service, None, redirect(url_for("referrals.start", service_id=service.id))
+    if not state.reachable(journey, step):
+        return service, None, redirect(_step_url(service, state.first_missing(journey) or "check"))
+    return service, journey, None
+
+
+def _refuse_bots(form: JourneyForm) -> None:
+    if form.is_bot:
+        abort(400, description=gettext("Your answers could not be sent. Please try again."))
+
+
+def _back_url(service: Service, journey: dict, step: str) -> str:
+    if request.args.get("change") == "1":
+        return _step_url(service, "check")
+    previous = state.previous_step(journey, step)
+    if previous is None:
+        return url_for("referrals.start", service_id=service.id)
+    return _step_url(service, previous)
+
+
+def _page(template: str, service: Service, journey: dict, step: str, form, **context: Any):
+    return render_template(
+        f"referrals/{template}.html", form=form, service=service, answers=journey["answers"],
+        back_url=_back_url(service, journey, step), **context,
+    ), 400 if form.errors else 200
+
+
+def _saved(service: Service, journey: dict, step: str, form, **values: Any):
+    """Keeps the answers and goes on; None (with an error on the form) when they are too
+    long to keep."""
+    if not state.save(journey, **values):
+        answers = [f for f in form if f.name not in ("website", "csrf_token")]
+        field = max(answers, key=lambda f: len(f.data) if isinstance(f.data, str) else 0)
+        field.errors = [*field.errors, gettext(
+            "Your answers are too long for us to keep. Shorten this answer, or contact the "
+            "service directly")]
+        return None
+    changing = request.args.get("change") == "1"
+    return redirect(_step_url(service, state.next_step(journey, step, changing=changing)))
+
+
+@bp.route(PREFIX, methods=["GET", "POST"])
+def start(service_id: str):
+    """The safeguarding page: this is not for emergencies or for reporting a child at risk."""
+    service = _service_or_404(service_id)
+    form = StartForm()
+    if request.method == "POST":
+        _refuse_bots(form)
+        if form.validate():
+            if state.current(service.id) is None:
+                state.start(service.id)
+                activity.count_activity("referral-started", service.id)  # for the partnership's funnel
+            return redirect(_step_url(service, "who"))
+    return render_template("referrals/start.html", service=service, form=form,
+                           already_sent=state.done(service.id))
+
+
+@bp.route(PREFIX + "/<step>", methods=["GET", "POST"])
+def step(service_id: str, step: str):
+    view = QUESTIONS.get(step)
+    if view is None:
+        abort(404)
+    resent = _already_sent(service_id, step)
+    if resent is not None:
+        return resent
+    service, journey, detour = _begin(service_id, step)
+    if detour is not None:
+        return detour
+    return view(service, journey, step)
+
+
+def _already_sent(service_id: str, step: str):
+    """The same form sent again after it went through (back, then send again): show the
+    referral it made rather than start over."""
+    finished = state.done(service_id)
+    if (step == "check" and request.method == "POST" and finished and state.current(service_id) is None
+            and request.form.get("submission_key") == finished["key"]):
+        return redirect(url_for("referrals.confirmation", service_id=service_id))
+    return None
+
+
+def _who(service: Service, journey: dict, step: str):
+    answers = journey["answers"]
+    form = WhoForm(data={"referrer_type": answers.get("referrer_type")}
+                   if request.method == "GET" else None)
+    if request.method == "POST":
+        _refuse_bots(form)
+        if form.validate():
+            saved = _saved(service, journey, step, form, referrer_type=form.referrer_type.data)
+            if saved:
+                return saved
+    return _page("who", service, journey, step, form)
+
+
+def _yes_no(value: bool | None) -> str | None:
+    return None if value is None else ("yes" if value else "no")
+
+
+def _family_agreed(service: Service, journey: dict, step: str):
+    answers = journey["answers"]
+    form = FamilyAgreedForm(data={"agreed": _yes_no(answers.get("family_agreed"))}
+                            if request.method == "GET" else None)
+    if request.method == "POST":
+        _refuse_bots(form)
+        if form.validate():
+            if form.agreed.data != "yes":
+                journey["answers"].pop("family_agreed", None)
+                state.save(journey)
+                return redirect(url_for("referrals.not_agreed", service_id=service.id))
+            saved = _saved(service, journey, step, form, family_agreed=True)
+            if saved:
+                return saved
+    return _page("family_agreed", service, journey, step, form)
+
+
+def _professional(service: Service, journey: dict, step: str):
+    form = ProfessionalForm(data=journey["answers"].get("referrer") or {}
+                            if request.method == "GET" else None)
+    if request.method == "POST":
+        _refuse_bots(form)
+        if form.validate():
+            saved = _saved(service, journey, step, form, referrer={
+                "kind": form.kind.data, "name": form.name.data, "role": form.role.data,
+                "organisation": form.organisation.data, "email": form.email.data})
+            if saved:
+                return saved
+    return _page("professional", service, journey, step, form)
+
+
+def _updates(service: Service, journey: dict, step: str):
+    answers = journey["answers"]
+    form = UpdatesForm(data={"may_follow": _yes_no(answers.get("referrer_may_follow"))}
+                       if request.method == "GET" else None)
+    if request.method == "POST":
+        _refuse_bots(form)
+        if form.validate():
+            saved = _saved(service, journey, step, form, referrer_may_follow=form.may_follow.data == "yes")
+            if saved:
+                return saved
+    return _page("updates", service, journey, step, form)
+
+
+def _child(service: Service, journey: dict, step: str):
+    answers = journey["answers"]
+    young_person = answers.get("referrer_type") == ReferrerType.YOUNG_PERSON
+    data = None
+    if request.method == "GET":
+        child = answers.get("child") or {}
+        born = (child.get("date_of_birth") or "--").split("-")
+        data = {"first_name": child.get("first_name"), "age": child.get("age_given"),
+                "dob_day": born[2].lstrip("0") if child.get("date_of_birth") else "",
+                "dob_month": born[1].lstrip("0") if child.get("date_of_birth") else "",
+                "dob_year": born[0] if child.get("date_of_birth") else ""}
+    form = ChildForm(data=data, young_person=young_person)
+    if request.method == "POST":
+        _refuse_bots(form)
+        if form.validate():
+            saved = _saved(service, journey, step, form, child={
+                "first_name": form.first_name.data, "age": form.age_years,
+                "age_given": form.age.data or "",
+                "date_of_birth": form.date_of_birth.isoformat() if form.date_of_birth else None})
+            if saved:
+                return saved
+    return _page("child", service, journey, step, form, young_person=young_person)
+
+
+def _need(service: Service, journey: dict, step: str):
+    form = NeedForm(data={"need": journey["answers"].get("need")}
+                    if request.method == "GET" else None)
+    if request.method == "POST":
+        _refuse_bots(form)
+        if form.validate():
+            saved = _saved(service, journey, step, form, need=form.need.data)
+            if saved:
+                return saved
+    return _page("need", service, journey, step, form, max_length=referrals.NEED_MAX)
+
+
+def _details(service: Service, journey: dict, step: str):
+    form = DetailsForm(data=journey["answers"].get("details") or {}
+                       if request.method == "GET" else None)
+    if request.method == "POST":
+        _refuse_bots(form)
+        if form.validate():
+            saved = _saved(service, journey, step, form, details={
+                "language": form.language.data or "", "adjustments": form.adjustments.data or "",
+                "other_support": form.other_support.data or ""})
+            if saved:
+                return saved
+    return _page("details", service, journey, step, form)
+
+
+def _contact(service: Service, journey: dict, step: str):
+    answers = journey["answers"]
+    for_self = answers.get("referrer_type") != ReferrerType.PROFESSIONAL
+    data = None
+    if request.method == "GET":
+        data = dict(answers.get("contact") or {})
+        data["leave_message"] = _yes_no(data.get("leave_message"))
+    form = ContactForm(data=data, for_self=for_self)
+    if request.method == "POST":
+        _refuse_bots(form)
+        if form.validate():
+            phone = form.phone.data or ""
+            saved = _saved(service, journey, step, form, contact={
+                "name": form.name.data, "phone": phone,
+                "phone_normalised": normalise_phone(phone) if phone else "",
+                "email": form.email.data or "", "safe_times": form.safe_times.data or "",
+                "leave_message": (form.leave_message.data == "yes") if phone else None})
+            if saved:
+                return saved
+    return _page("contact", service, journey, step, form, for_self=for_self)
+
+
+def _privacy(service: Service, journey: dict, step: str):
+    form = PrivacyForm(data={"agree": "consent" in journey["answers"]}
+                       if request.method == "GET" else None)
+    if request.method == "POST":
+        _refuse_bots(form)
+        if form.validate():
+            # Recorded with the notice's version and the moment of agreeing.
+            saved = _saved(service, journey, step, form, consent={
+                "agreed": True, "version": current_app.config["PRIVACY_NOTICE_VERSION"],
+                "at": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")})
+            if saved:
+                return saved
+    return _page("privacy", service, journey, step, form,
+                 retention_days=current_app.config["REFERRAL_RETENTION_DAYS"],
+                 partnership_email=current_app.config["PARTNERSHIP_EMAIL"],
+                 notice_version=current_app.config["PRIVACY_NOTICE_VERSION"])
+
+
+def _check(service: Service, journey: dict, step: str):
+    form = CheckForm(data={"submission_key": journey["key"]} if request.method == "GET" else None)
+    if request.method == "POST":
+        return _submit(service, journey, form)
+    return _page("check", service, journey, step, form)
+
+
+QUESTIONS = {
+    "who": _who, "family-agreed": _family_agreed, "professional": _professional,
+    "updates": _updates, "child": _child, "need": _need, "details": _details,
+    "contact": _contact, "privacy": _privacy, "check": _check,
+}
+
+
+def _submit(service: Service, journey: dict, form: CheckForm):
+    _refuse_bots(form)
+    if form.submission_key.data and form.submission_key.data != journey["key"]:
+        abort(400, description=gettext("These answers have changed since the page was shown. "
+                                       "Check them and send the referral again."))
+    professional = journey["answers"].get("referrer_type") == ReferrerType.PROFESSIONAL
+    if referrals.find_by_submission_key(journey["key"]) is None:
+        wait = limiter("submit").hit(request.remote_addr or "unknown",
+                                     current_app.config["REFERRAL_RATE_LIMIT"])
+        if wait:
+            return _too_many(service, wait)
+    answers = dict(journey["answers"], language=str(get_locale() or "en"))
+    try:
+        result = referrals.submit(service, answers, submission_key=journey["key"],
+                                  family_token=journey["family_token"],
+                                  referrer_token=journey["referrer_token"] if professional else None)
+    except referrals.IncompleteAnswers:
+        return redirect(_step_url(service, state.first_missing(journey) or "who"))
+    except Exception:
+        # Nothing was saved (the service layer rolled back): say so, keep the answers.
+        current_app.logger.exception("A referral could not be saved")
+        return render_template("referrals/not_sent.html", service=service), 500
+    referral = result.referral
+    if result.created:
+        outbox.send_in_background(current_app._get_current_object(),
+                                  [n.id for n in outbox.unsent_for_referral(referral.id)])
+    state.finish(journey, referral.id, referral.reference,
+                 "referrer" if professional else "family")
+    return redirect(url_for("referrals.confirmation", service_id=service.id))
+
+
+def _too_many(service: Service, wait_seconds: int):
+    minutes = max(1, round(wait_seconds / 60))
+    response = render_template("referrals/too_many.html", service=service, minutes=minutes)
+    return response, 429, {"Retry-After": str(wait_seconds)}
+
+
+@bp.get(PREFIX + "/not-agreed")
+def not_agreed(service_id: str):
+    service = _service_or_404(service_id)
+    return render_template("referrals/not_agreed.html", service=service,
+                           back_url=_step_url(service, "family-agreed"))
+
+
+@bp.get(PREFIX + "/confirmation")
+def confirmation(service_id: str):
+    service = _service_or_404(service_id)
+    finished = state.done(service.id)
+    referral = referrals.get(finished["referral_id"]) if finished else None
+    if referral is None or referral.reference != finished["reference"]:
+        # Never a confirmation for a referral that is not in the database.
+        return redirect(url_for("referrals.start", service_id=service.id))
+    referrals.record_view(referral, user=finished.get("role", "family"))
+    return render_template("referrals/confirmation.html", service=service, referral=referral,
+                           tracker_url=url_for("referrals.track", token=finished["token"],
+                                               _external=True))

@@ -1,0 +1,236 @@
+"""The email outbox.
+
+`queue_email` adds a message to the caller's transaction, so an email exists exactly when
+the change it announces was committed. `send_due` sends what is due over SMTP: each
+message is first claimed with a lease (a conditional UPDATE, committed), then sent, then
+marked sent in its own commit. Two senders (cron and the app's background thread) never
+send the same message at once, and a crash between sending and marking can send a message
+at most once more, after the lease ends. Failures are retried with exponential back-off
+until MAIL_MAX_ATTEMPTS, then the message stays as failed for an admin to see.
+"""
+
+import contextlib
+import smtplib
+import threading
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from flask import Flask, current_app
+from sqlalchemy import or_, select, update
+
+from app.extensions import db
+from app.models.directory import utcnow
+from app.models.notifications import Notification
+
+# How long a claimed message is held by one sender before another may try it.
+LEASE = timedelta(minutes=5)
+# The longest wait between two tries.
+MAX_BACKOFF = timedelta(hours=6)
+# A queued message older than this (or that has failed once) needs an admin's eye.
+STUCK_AFTER = timedelta(hours=1)
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    failed: int = 0  # tried and failed this time (will be retried unless given up)
+    given_up: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def queue_email(to: str, subject: str, body: str, *, kind: str, referral=None,
+                key: str | None = None) -> Notification:
+    """Adds an email to the session (the caller commits). The same `key` twice is one email:
+    the existing one is returned."""
+    key = key or f"{kind}:{uuid.uuid4().hex}"
+    for pending in db.session.new:
+        if isinstance(pending, Notification) and pending.dedupe_key == key:
+            return pending
+    with db.session.no_autoflush:
+        existing = db.session.scalar(select(Notification).where(Notification.dedupe_key == key))
+    if existing is not None:
+        return existing
+    notification = Notification(
+        to=to.strip(), subject=subject[:200], body=body, kind=kind, dedupe_key=key[:200],
+        referral=referral, created_at=utcnow(), next_attempt_at=utcnow(), attempts=0)
+    db.session.add(notification)
+    return notification
+
+
+def send_due(now: datetime | None = None, *, only: Iterable[int] | None = None,
+             limit: int = 500) -> SendReport:
+    """Sends every due message (or only those ids), one SMTP connection for the run."""
+    now = now or utcnow()
+    report = SendReport()
+    config = current_app.config
+    ids = _due_ids(now, only, limit)
+    connection: smtplib.SMTP | None = None
+    try:
+        for notification_id in ids:
+            notification = _claim(notification_id, now)
+            if notification is None:
+                continue  # another sender has it, or it was sent meanwhile
+            try:
+                if connection is None:
+                    connection = _connect(config)
+                connection.send_message(_message(notification, config))
+            except (smtplib.SMTPException, OSError) as error:
+                gave_up = _record_failure(notification, error, now)
+                report.failed += 1
+                report.given_up += int(gave_up)
+                report.errors.append(f"{notification.id}: {_describe(error)}")
+                if _server_problem(error):
+                    break  # the others would fail the same way: leave them untouched
+                continue
+            _mark_sent(notification)
+            report.sent += 1
+    finally:
+        if connection is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                connection.quit()
+    return report
+
+
+def _due_ids(now: datetime, only: Iterable[int] | None, limit: int) -> list[int]:
+    query = (select(Notification.id)
+             .where(Notification.sent_at.is_(None), Notification.failed_at.is_(None),
+                    Notification.next_attempt_at <= now)
+             .order_by(Notification.next_attempt_at, Notification.id).limit(limit))
+    if only is not None:
+        query = query.where(Notification.id.in_(list(only)))
+    ids = list(db.session.scalars(query))
+    db.session.commit()  # end the read: each claim below is its own transaction
+    return ids
+
+
+def _claim(notification_id: int, now: datetime) -> Notification | None:
+    """Takes the lease on one message; None when another sender already holds it."""
+    claimed = db.session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.sent_at.is_(None),
+               Notification.failed_at.is_(None), Notification.next_attempt_at <= now)
+        .values(attempts=Notification.attempts + 1, next_attempt_at=now + LEASE)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    if claimed.rowcount != 1:
+        return None
+    notification = db.session.get(Notification, notification_id, populate_existing=True)
+    return notification
+
+
+def _connect(config) -> smtplib.SMTP:
+    connection = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"],
+                              timeout=config["MAIL_TIMEOUT"])
+    if config["MAIL_USE_TLS"]:
+        connection.starttls()
+    if config["MAIL_USERNAME"]:
+        connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+    return connection
+
+
+def _message(notification: Notification, config) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = notification.to
+    message["Subject"] = notification.subject
+    # The same id on a resend after a crash, so mail clients can spot the duplicate.
+    message["Message-ID"] = (f"<notification-{notification.id}-{notification.created_at:%Y%m%d%H%M%S}"
+                             f"@{_mail_domain(config['MAIL_FROM'])}>")
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(notification.body)
+    return message
+
+
+def _mail_domain(sender: str) -> str:
+    address = sender.rsplit("<", 1)[-1].rstrip(">").strip()
+    return address.rsplit("@", 1)[-1] or "localhost"
+
+
+def _mark_sent(notification: Notification) -> None:
+    notification.sent_at = utcnow()
+    notification.last_error = None
+    db.session.commit()
+
+
+def _record_failure(notification: Notification, error: Exception, now: datetime) -> bool:
+    """Schedules the next try (doubling each time); True when this was the last allowed."""
+    notification.last_error = _describe(error)[:2000]
+    maximum = current_app.config["MAIL_MAX_ATTEMPTS"]
+    gave_up = notification.attempts >= maximum
+    if gave_up:
+        notification.failed_at = now
+    else:
+        notification.next_attempt_at = now + backoff(notification.attempts)
+    db.session.commit()
+    return gave_up
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the given number of failed tries: base, 2×base, 4×base…, capped."""
+    base = current_app.config["MAIL_RETRY_SECONDS"]
+    return min(timedelta(seconds=base * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def _server_problem(error: Exception) -> bool:
+    """Connection and server-wide errors, as opposed to one recipient being refused."""
+    return not isinstance(error, smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError)
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def needs_attention(now: datetime | None = None) -> list[Notification]:
+    """For the admin page: failed messages, and queued ones that failed at least once or
+    have waited longer than an hour. Oldest first."""
+    now = now or utcnow()
+    return list(db.session.scalars(
+        select(Notification)
+        .where(Notification.sent_at.is_(None),
+               or_(Notification.failed_at.is_not(None), Notification.attempts > 0,
+                   Notification.created_at <= now - STUCK_AFTER))
+        .order_by(Notification.created_at, Notification.id)))
+
+
+def unsent() -> list[Notification]:
+    """Everything not yet sent (queued and failed), oldest first."""
+    return list(db.session.scalars(
+        select(Notification).where(Notification.sent_at.is_(None))
+        .order_by(Notification.created_at, Notification.id)))
+
+
+def unsent_for_referral(referral_id: int) -> list[Notification]:
+    return list(db.session.scalars(
+        select(Notification).where(Notification.referral_id == referral_id,
+                                   Notification.sent_at.is_(None))))
+
+
+def retry(notification: Notification) -> None:
+    """An admin asks for another go at a failed message: due now, with a fresh count."""
+    notification.failed_at = None
+    notification.attempts = 0
+    notification.next_attempt_at = utcnow()
+    db.session.commit()
+
+
+def send_in_background(app: Flask, notification_ids: list[int]) -> threading.Thread | None:
+    """Best effort, straight after a request committed: the outbox and `flask notify send`
+    from cron are the guarantee."""
+    if not notification_ids or not app.config.get("MAIL_SEND_AFTER_SUBMIT"):
+        return None
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                send_due(only=notification_ids)
+            except Exception:  # never let a mail problem surface in a family's request
+                app.logger.exception("Sending just-queued notifications failed")
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=run, name="notify-send", daemon=True)
+    thread.start()
+    return thread
