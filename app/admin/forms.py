@@ -1,0 +1,44 @@
+"""Forms on partnership admins' pages."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovSubmitInput, GovTextInput
+from wtforms import EmailField, RadioField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import Email, InputRequired, Length, Optional
+
+from app.models.accounts import Role
+
+ROLE_CHOICES = [(Role.PROVIDER, _l("Provider: keeps their organisations' listings and answers referrals")),
+                (Role.ADMIN, _l("Partnership admin: manages people, approvals and oversight"))]
+
+
+class AccessForm(FlaskForm):
+    """The role and organisations of an account."""
+
+    role = RadioField(_l("Role"), widget=GovRadioInput(), choices=ROLE_CHOICES,
+                      validators=[InputRequired(_l("Select a role"))])
+    organisations = SelectMultipleField(
+        _l("Organisations"), widget=GovCheckboxesInput(), validators=[Optional()],
+        description=_l("A provider acts only for these organisations' services"))
+    submit = SubmitField(_l("Save"), widget=GovSubmitInput())
+
+    def __init__(self, *args, organisation_choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisations.choices = organisation_choices
+
+
+class InviteForm(AccessForm):
+    email = EmailField(_l("Email address"), widget=GovTextInput(), validators=[
+        InputRequired(_l("Enter their email address")),
+        Email(_l("Enter an email address in the correct format, like name@example.org")),
+        Length(max=254)])
+    name = StringField(_l("Full name"), widget=GovTextInput(), validators=[
+        InputRequired(_l("Enter their name")), Length(max=200)])
+    submit = SubmitField(_l("Send invitation"), widget=GovSubmitInput())
+
+    field_order = ("email", "name", "role", "organisations")
+
+    def __iter__(self):
+        named = {field.name: field for field in super().__iter__()}
+        yield from (named[name] for name in self.field_order)
+        yield from (field for name, field in named.items() if name not in self.field_order)

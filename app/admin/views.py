@@ -1,0 +1,153 @@
+"""Partnership admins: people and their access, organisations, the audit log."""
+
+from datetime import timedelta
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from app.admin import bp
+from app.admin.forms import AccessForm, InviteForm
+from app.auth import admin_required, current_user
+from app.auth.views import send_invitation
+from app.extensions import db
+from app.models.accounts import TokenPurpose, User
+from app.models.notifications import Notification
+from app.services import accounts, outbox, people
+from app.services.audit import record_event
+
+# (endpoint, label) for the admin home page; each module adds its own pages.
+LINKS: list[tuple[str, str]] = [
+    ("admin.users", "People and access"),
+    ("admin.organisations", "Organisations"),
+    ("admin.audit_log", "Audit log"),
+    ("admin.emails_not_sent", "Emails that have not gone"),
+    ("admin.oversight", "Oversight"),
+]
+
+
+@bp.route("/")
+@admin_required
+def home():
+    return render_template("admin/home.html", links=[(endpoint, _(label)) for endpoint, label in LINKS])
+
+
+@bp.route("/users")
+@admin_required
+def users():
+    return render_template("admin/users.html", users=people.all_users())
+
+
+@bp.route("/users/invite", methods=["GET", "POST"])
+@admin_required
+def invite():
+    form = InviteForm(organisation_choices=people.organisation_choices())
+    if form.validate_on_submit():
+        if accounts.find_user_by_email(form.email.data):
+            form.email.errors = [_("There is already an account for this email address")]
+        else:
+            user, token = accounts.invite_user(
+                form.email.data, role=form.role.data, organisation_ids=form.organisations.data or [],
+                invited_by=current_user(), name=form.name.data)
+            send_invitation(user, token)
+            db.session.commit()
+            flash(_("Invitation sent to %(email)s.", email=user.email))
+            return redirect(url_for("admin.users"))
+    return render_template("auth/form.html", form=form, title=_("Invite someone"),
+                           field_params=_access_field_params()), 400 if form.errors else 200
+
+
+def _access_field_params() -> dict:
+    return {"role": {"fieldset": {"legend": {"text": _("Role"), "classes": "govuk-fieldset__legend--m"}}},
+            "organisations": {"fieldset": {"legend": {"text": _("Organisations"),
+                                                      "classes": "govuk-fieldset__legend--m"}},
+                              "classes": "govuk-checkboxes--small"}}
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def user(user_id: int):
+    person = _user_or_404(user_id)
+    form = AccessForm(organisation_choices=people.organisation_choices(),
+                      data={"role": person.role, "organisations": sorted(person.organisation_ids)})
+    if form.validate_on_submit():
+        if person.id == current_user().id and form.role.data != person.role:
+            form.role.errors = [_("You cannot change your own role. Ask another admin.")]
+        else:
+            people.change_access(person, role=form.role.data,
+                                 organisation_ids=form.organisations.data or [], by=current_user())
+            flash(_("Access for %(email)s saved.", email=person.email))
+            return redirect(url_for("admin.user", user_id=person.id))
+    return render_template("admin/user.html", person=person, form=form,
+                           field_params=_access_field_params(),
+                           recovery_codes_left=accounts.unused_recovery_codes(person)), \
+        400 if form.errors else 200
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@admin_required
+def set_active(user_id: int):
+    person = _user_or_404(user_id)
+    if person.id == current_user().id:
+        abort(400, _("You cannot disable your own account."))
+    make_active = request.form.get("active") == "1"
+    people.set_active(person, make_active, by=current_user())
+    flash(_("%(email)s can sign in again.", email=person.email) if make_active
+          else _("%(email)s is disabled and signed out everywhere.", email=person.email))
+    return redirect(url_for("admin.user", user_id=person.id))
+
+
+@bp.route("/users/<int:user_id>/invitation", methods=["POST"])
+@admin_required
+def resend_invitation(user_id: int):
+    person = _user_or_404(user_id)
+    if person.password_hash:
+        abort(400, _("This person has already accepted their invitation."))
+    token = accounts.issue_token(person, TokenPurpose.INVITATION,
+                                 timedelta(days=current_app.config["INVITATION_DAYS"]))
+    send_invitation(person, token)
+    db.session.commit()
+    flash(_("A new invitation is on its way to %(email)s.", email=person.email))
+    return redirect(url_for("admin.user", user_id=person.id))
+
+
+@bp.route("/organisations")
+@admin_required
+def organisations():
+    return render_template("admin/organisations.html", rows=people.organisations_with_counts())
+
+
+@bp.route("/audit-log")
+@admin_required
+def audit_log():
+    page = request.args.get("page", 1, type=int)
+    if page < 1 or page > 10_000:
+        abort(400, _("That page number is out of range."))
+    action = request.args.get("action", "")[:60]
+    events, more = people.audit_page(page, action_prefix=action)
+    return render_template("admin/audit_log.html", events=events, page=page, more=more, action=action)
+
+
+@bp.route("/outbox")
+@admin_required
+def emails_not_sent():
+    return render_template("admin/outbox.html", notifications=outbox.needs_attention())
+
+
+@bp.route("/outbox/<int:notification_id>/retry", methods=["POST"])
+@admin_required
+def retry_notification(notification_id: int):
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.sent_at is not None:
+        abort(404)
+    outbox.retry(notification)
+    record_event("notification.retried", subject_type="notification", subject_id=notification.id)
+    db.session.commit()
+    flash(_("The email to %(to)s will be tried again on the next send.", to=notification.to))
+    return redirect(url_for("admin.emails_not_sent"))

@@ -1,0 +1,88 @@
+"""Partnership admins: people and access, organisations, the audit log, stuck emails."""
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import AuditEvent, Notification, User
+from app.models.directory import utcnow
+from app.services.outbox import queue_email
+from tests.conftest import check_page, make_user, sign_in
+from tests.test_accounts import clear_people
+
+
+@pytest.fixture
+def admin(client, surrey):
+    clear_people()
+    user = make_user("admin@partnership.example.org", role="admin")
+    sign_in(client, user)
+    return user
+
+
+def test_every_admin_page_renders_for_an_admin(client, admin):
+    make_user("someone@example.org", organisations=("surrey-family-services",))
+    home = client.get("/admin/").get_data(as_text=True)
+    for path in ("/admin/", "/admin/users", "/admin/users/invite", f"/admin/users/{admin.id}",
+                 "/admin/organisations", "/admin/audit-log", "/admin/audit-log?action=signin",
+                 "/admin/outbox"):
+        response = client.get(path)
+        check_page(response)
+        assert response.headers["Cache-Control"] == "no-store"
+    assert 'href="/admin/users"' in home
+
+
+def test_changing_someones_access_applies_at_once_and_is_audited(client, app, admin):
+    person = make_user("mover@example.org", organisations=("surrey-family-services",))
+    their_client = app.test_client()
+    sign_in(their_client, person)
+    assert their_client.get("/provider/services/family-support-programme/waiting-time").status_code == 200
+    response = client.post(f"/admin/users/{person.id}", data={
+        "role": "provider", "organisations": ["surrey-childrens-health"]})
+    assert response.status_code == 302
+    assert their_client.get("/provider/services/family-support-programme/waiting-time").status_code == 404
+    assert their_client.get("/provider/services/childrens-wellbeing-line/waiting-time").status_code == 200
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.access-changed"))
+    assert event.actor == admin.email
+    assert event.detail["after"]["organisations"] == ["surrey-childrens-health"]
+
+
+def test_admins_cannot_lock_themselves_out(client, admin):
+    assert client.post(f"/admin/users/{admin.id}/active", data={"active": "0"}).status_code == 400
+    page = client.post(f"/admin/users/{admin.id}", data={"role": "provider"})
+    assert page.status_code == 400 and "cannot change your own role" in page.get_data(as_text=True)
+    assert db.session.get(User, admin.id).is_admin
+
+
+def test_the_organisations_page_shows_who_has_nobody(client, admin):
+    make_user("one@example.org", organisations=("surrey-family-services",))
+    html = client.get("/admin/organisations").get_data(as_text=True)
+    row = html[html.index("Surrey Family Services"):][:400]
+    assert "Nobody" not in row
+    assert "Nobody" in html  # most organisations have nobody yet
+
+
+def test_the_audit_log_lists_events_newest_first_and_filters(client, app, admin):
+    stranger = app.test_client()
+    stranger.post("/sign-in", data={"email": "first@example.org", "password": "wrong password"})
+    stranger.post("/sign-in", data={"email": "second@example.org", "password": "wrong password"})
+    client.post(f"/admin/users/{admin.id}", data={"role": "admin"})
+    html = client.get("/admin/audit-log?action=signin").get_data(as_text=True)
+    assert "signin.failed" in html
+    assert html.index("second@example.org") < html.index("first@example.org")
+    assert "user.access-changed" not in html
+    assert "user.access-changed" in client.get("/admin/audit-log").get_data(as_text=True)
+    assert client.get("/admin/audit-log?page=0").status_code == 400
+
+
+def test_failed_emails_show_up_and_can_be_tried_again(client, admin):
+    queue_email("late@example.org", "Stuck", "Body", kind="test", key="stuck-1")
+    db.session.commit()
+    notification = db.session.scalar(select(Notification).where(Notification.dedupe_key == "stuck-1"))
+    notification.attempts, notification.failed_at, notification.last_error = 8, utcnow(), "Connection refused"
+    db.session.commit()
+    html = client.get("/admin/outbox").get_data(as_text=True)
+    assert "late@example.org" in html and "Connection refused" in html and "Given up" in html
+    assert client.post(f"/admin/outbox/{notification.id}/retry").status_code == 302
+    db.session.expire_all()
+    again = db.session.get(Notification, notification.id)
+    assert again.failed_at is None and again.attempts == 0
