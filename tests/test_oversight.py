@@ -1,0 +1,635 @@
+"""Partnership oversight: every kind of figure against a count by hand on a small directory
+built here, small numbers suppressed on pages and in CSV, exports audited, and the pages
+closed to everyone but partnership admins.
+
+The directory (period: Monday 2 to Friday 27 March 2026, "today" Tuesday 31 March 2026;
+no bank holiday in March, and London is on GMT until the 29th, so days are UTC days):
+
+    service   district        category            access                 waits (history)
+    s1        north           wellbeing           self-referral          6 wk (1 Feb), 10 wk (10 Mar)
+    s2        north           parenting           professional           open (15 Jan)
+    s3        south           parenting           self-referral          8 wk (20 Feb), 4 wk (20 Mar),
+                                                                             20 wk (30 Mar)
+    s4        county-wide     nursing             drop-in                closed (5 Mar)
+    s5        north + south   parenting           drop-in                none
+    s6        south           wellbeing           self-referral          withdrawn: never counted
+
+Referrals sent in the period (letter × how many: service, what happened):
+
+    A×5  s1  sent Mon 2   opened Tue 3 (1 wd)    accepted Thu 5 (3 wd)              parent
+    B×1  s1  sent Mon 2   opened Tue 10 (6 wd, late)  declined Wed 11 not-eligible  young person
+    C×1  s3  sent Wed 4   opened Wed 4 (0)       waiting list Fri 6 (2), accepted Mon 16   school
+    D×1  s3  sent Thu 5   opened Fri 6 (1)       contacted, closed Mon 9 no-contact  health
+    E×1  s3  sent Mon 9   still new                                                 other professional
+    F×5  s5  sent Tue 10  opened Tue 10 (0)      declined Fri 13 outside-area (3)   school
+    G×1  s5  sent Wed 11  opened Thu 12 (1)      waiting list Mon 16 (3)            parent
+    H×1  s1  sent Mon 2   opened Wed 4 (2)       declined Mon 30 not-eligible (20 wd: in time)  parent
+    I×1  s2  sent Fri 27  still new                                                 parent
+    J×1  s3  sent Thu 12  opened Fri 13 (1)      accepted Mon 16 (2)     anonymised professional
+
+and outside it: K (s2, sent Sun 1 March, still new), L (s4, sent 2 February, opened),
+M (s2, sent Sat 28 March, still new).
+"""
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from html import unescape
+
+import pytest
+from sqlalchemy import delete, func, insert, literal, literal_column, select, union_all
+
+from app.extensions import db
+from app.models import (
+    Area,
+    AuditEvent,
+    Category,
+    Feedback,
+    Notification,
+    Organisation,
+    Referral,
+    ReferralEvent,
+    ReviewReminder,
+    SearchRecord,
+    Service,
+    WaitingTime,
+)
+from app.models.activity import ActivityCount
+from app.models.directory import utcnow
+from app.services import directory_sync, oversight, working_days
+from app.services import referrals as referral_service
+from app.services.activity import count_activity
+from app.services.directory_file import parse_directory_file
+from tests import conftest
+from tests.conftest import check_page, empty_the_directory, make_user, sign_in
+
+TODAY = date(2026, 3, 31)
+PERIOD = {"period": "custom", "from": "2026-03-02", "to": "2026-03-27"}
+PAGES = ["/admin/oversight/", *(f"/admin/oversight/{name}" for name in oversight.SECTIONS)]
+CHILD_NAME = "Zebedee"
+SECRET_WORDS = "my child john smith"
+
+
+def at(day: str, hour: int = 10) -> datetime:
+    return datetime.fromisoformat(day) + timedelta(hours=hour)
+
+
+def scope(district: str = "all", **period) -> oversight.Scope:
+    return oversight.parse_scope({"district": district, **(period or PERIOD)}, today=TODAY)
+
+
+def rows(section: oversight.Section, table: str) -> list[list]:
+    """A table's rows with cells reduced to their values."""
+    return [[getattr(cell, "value", cell) for cell in row] for row in section.table(table).rows]
+
+
+def row(section: oversight.Section, table: str, label: str) -> list:
+    return next(r for r in rows(section, table) if r[0] == label)
+
+
+# -- the directory ----------------------------------------------------------------------
+
+_references = iter(range(1, 1000))
+
+
+def _referral(service: str, sent: datetime, steps=(), *, who="parent", kind=None, anonymised=False) -> None:
+    number = next(_references)
+    referral = Referral(
+        reference=f"EH-TEST-{number:02d}", service_id=service, referrer_type=who,
+        answers={} if anonymised else {"referrer_type": who, "child": {"first_name": CHILD_NAME},
+                                       "contact": {"email": f"family{number}@example.org"},
+                                       **({"referrer": {"kind": kind}} if kind else {})},
+        contact_email=None if anonymised else f"family{number}@example.org",
+        privacy_notice_version="test", consent_given=True, consent_at=sent, submitted_at=sent,
+        updated_at=sent, status="new", anonymised_at=at("2026-03-20") if anonymised else None)
+    referral.events.append(ReferralEvent(status="new", actor="family", at=sent))
+    for status, when, details in steps:
+        referral.events.append(ReferralEvent(status=status, actor="provider@example.org", at=when,
+                                             details=details))
+        referral.opened_at = referral.opened_at or when
+        if status in ("accepted", "waiting-list", "declined") and referral.decided_at is None:
+            referral.decided_at = when
+        if status == "closed":
+            referral.closed_at = when
+        referral.status = status
+    db.session.add(referral)
+
+
+def build_directory() -> None:
+    north = Area(id="north", name="North District", lad_code="E07999991")
+    south = Area(id="south", name="South District", lad_code="E07999992")
+    health = Category(id="health", name="Health", position=1)
+    family = Category(id="family", name="Family support", position=2)
+    wellbeing = Category(id="wellbeing", name="Emotional wellbeing", parent=health, position=3)
+    nursing = Category(id="nursing", name="School nursing", parent=health, position=4)
+    parenting = Category(id="parenting", name="Parenting", parent=family, position=5)
+    db.session.add_all([north, south, health, family, wellbeing, nursing, parenting,
+                        Organisation(id="org-a", name="Org A"), Organisation(id="org-b", name="Org B")])
+
+    def service(service_id, name, areas, category, access, reviewed, status="published", org="org-a"):
+        db.session.add(Service(
+            id=service_id, organisation_id=org, name=name, summary="S", description="D", kind="council",
+            access=access, covers_all_areas=areas == "all", areas=[] if areas == "all" else areas,
+            categories=[category], status=status, last_reviewed=date.fromisoformat(reviewed)))
+
+    service("s1", "North wellbeing", [north], wellbeing, "self-referral", "2025-08-15")
+    service("s2", "North parenting", [north], parenting, "professional-referral", "2025-09-20", org="org-b")
+    service("s3", "South parenting", [south], parenting, "self-referral", "2026-01-10")
+    service("s4", "County nursing", "all", nursing, "drop-in", "2025-10-01")
+    service("s5", "Both parenting", [north, south], parenting, "drop-in", "2026-02-01")
+    service("s6", "Withdrawn wellbeing", [south], wellbeing, "self-referral", "2024-01-01",
+            status="withdrawn")
+    db.session.flush()
+
+    for service_id, confirmed, status, weeks in [
+            ("s1", "2026-02-01", "waitlist", 6), ("s1", "2026-03-10", "waitlist", 10),
+            ("s2", "2026-01-15", "open", None),
+            ("s3", "2026-02-20", "waitlist", 8), ("s3", "2026-03-20", "waitlist", 4),
+            ("s3", "2026-03-30", "waitlist", 20),  # after the period: not "as the period ended"
+            ("s4", "2026-03-05", "closed", None), ("s6", "2026-03-01", "waitlist", 30)]:
+        db.session.add(WaitingTime(service_id=service_id, status=status, weeks=weeks,
+                                   confirmed_on=date.fromisoformat(confirmed)))
+
+    for _ in range(5):  # A
+        _referral("s1", at("2026-03-02"), [("opened", at("2026-03-03"), {}),
+                                           ("accepted", at("2026-03-05"), {"expected_start": "2026-04-01"})])
+    _referral("s1", at("2026-03-02"), [("opened", at("2026-03-10"), {}),  # B
+                                       ("declined", at("2026-03-11"), {"reason": "not-eligible"})],
+              who="young-person")
+    _referral("s3", at("2026-03-04", 9), [("opened", at("2026-03-04", 11), {}),  # C
+                                          ("waiting-list", at("2026-03-06"), {"estimate_weeks": 4}),
+                                          ("accepted", at("2026-03-16"), {})],
+              who="professional", kind="school")
+    _referral("s3", at("2026-03-05"), [("opened", at("2026-03-06"), {}),  # D
+                                       ("contacted", at("2026-03-06", 12), {}),
+                                       ("closed", at("2026-03-09"), {"outcome": "no-contact"})],
+              who="professional", kind="health")
+    _referral("s3", at("2026-03-09"), who="professional", kind="other")  # E
+    for _ in range(5):  # F
+        _referral("s5", at("2026-03-10", 9), [("opened", at("2026-03-10", 15), {}),
+                                              ("declined", at("2026-03-13"), {"reason": "outside-area"})],
+                  who="professional", kind="school")
+    _referral("s5", at("2026-03-11"), [("opened", at("2026-03-12"), {}),  # G
+                                       ("waiting-list", at("2026-03-16"), {"estimate_weeks": 6})])
+    _referral("s1", at("2026-03-02"), [("opened", at("2026-03-04"), {}),  # H
+                                       ("declined", at("2026-03-30"), {"reason": "not-eligible"})])
+    _referral("s2", at("2026-03-27", 12))  # I
+    _referral("s3", at("2026-03-12"), [("opened", at("2026-03-13"), {}),  # J
+                                       ("accepted", at("2026-03-16"), {})],
+              who="professional", anonymised=True)
+    _referral("s2", at("2026-03-01"))  # K
+    _referral("s4", at("2026-02-02"), [("opened", at("2026-02-03"), {})])  # L
+    _referral("s2", at("2026-03-28"))  # M
+
+    db.session.execute(insert(ActivityCount), [
+        {"day": date(2026, 3, 5), "kind": "service-view", "service_id": "s1", "count": 10},
+        {"day": date(2026, 3, 10), "kind": "service-view", "service_id": "s3", "count": 25},
+        {"day": date(2026, 3, 20), "kind": "service-view", "service_id": "s4", "count": 5},
+        {"day": date(2026, 3, 1), "kind": "service-view", "service_id": "s2", "count": 100},  # before
+        {"day": date(2026, 3, 2), "kind": "referral-started", "service_id": "s1", "count": 8},
+        {"day": date(2026, 3, 4), "kind": "referral-started", "service_id": "s3", "count": 6},
+    ])
+
+    searches = (6 * [("anxiety", "north", "N1", 3)] + 5 * [("autism", "south", "S1", 0)]
+                + 4 * [("eating disorder", "north", "N2", 0)] + 5 * [("", None, None, 10)]
+                + [(SECRET_WORDS, "south", "S1", 0)])
+    db.session.execute(insert(SearchRecord), [
+        {"searched_at": at("2026-03-16", 12), "terms": terms, "district": district, "outcode": outcode,
+         "result_count": results, "filters": {}} for terms, district, outcode, results in searches]
+        + [{"searched_at": at("2026-03-28", 12), "terms": "anxiety", "district": "north", "outcode": "N1",
+            "result_count": 3, "filters": {}}])
+
+    db.session.add(ReviewReminder(service_id="s2", kind="review", subject_date=date(2025, 9, 20),
+                                  sent_at=at("2026-03-21", 9), sent_to=["x@example.org"]))
+    db.session.add_all([
+        Feedback(service_id="s1", kind="phone", detail="Number rings out", created_at=at("2026-03-10")),
+        Feedback(service_id="s1", kind="phone", detail="", created_at=at("2026-03-12")),
+        Feedback(service_id="s1", kind="other", detail="", created_at=at("2026-03-01"), status="resolved"),
+        Feedback(service_id="s3", kind="wait", detail="", created_at=at("2026-03-15")),
+    ])
+    for key, kind, created, extra in [
+            ("failed", "referral.new", at("2026-03-20"), {"failed_at": at("2026-03-21"), "attempts": 8}),
+            ("retrying", "referral.new", at("2026-03-31", 8), {"attempts": 1}),
+            ("waiting", "listing.reminder", at("2026-03-31", 10), {}),
+            ("fresh", "listing.reminder", at("2026-03-31", 22, ) + timedelta(minutes=30), {}),
+            ("sent", "referral.new", at("2026-03-10"), {"sent_at": at("2026-03-10", 11)})]:
+        db.session.add(Notification(to="someone@example.org", subject="S", body="B", kind=kind,
+                                    dedupe_key=key, created_at=created, next_attempt_at=created,
+                                    **{"attempts": 0, **extra}))
+    db.session.commit()
+
+
+@pytest.fixture(scope="module")
+def directory(app) -> Iterator[dict]:
+    """Built once for the module; tests only read it (or add what they clean up). Afterwards
+    the real directory is loaded again, as the `surrey` fixture expects to find it (a module
+    fixture cannot tell it otherwise: pytest's conftest is not the tests.conftest imported
+    here)."""
+    empty_the_directory()
+    build_directory()
+    people = {"admin": make_user("admin@partnership.example.org", role="admin"),
+              "provider": make_user("provider@example.org", organisations=("org-a",))}
+    yield people
+    db.session.rollback()
+    empty_the_directory()
+    directory_sync.import_directory(parse_directory_file(
+        (conftest.ROOT / "services.yml").read_text(encoding="utf-8")))
+
+
+@pytest.fixture
+def admin(client, directory):
+    sign_in(client, directory["admin"])
+    return directory["admin"]
+
+
+# -- the rules -----------------------------------------------------------------------------
+
+def test_one_suppression_rule():
+    assert oversight.suppress(0) == 0
+    assert [oversight.suppress(n) for n in (1, 2, 3, 4)] == ["fewer than 5"] * 4
+    assert oversight.suppress(5) == 5
+    assert oversight.suppress(17, 3) == "fewer than 5"  # a median over 3 referrals
+    assert oversight.suppress(88, 15, 17) == 88
+    assert oversight.suppress(None, 0) is None
+
+
+def test_percentiles_are_nearest_rank():
+    assert oversight.percentile({}, 50) is None
+    assert oversight.percentile({0: 1, 4: 1}, 50) == 0  # the lower middle value, one that occurred
+    assert oversight.percentile({1: 1, 2: 1, 3: 1}, 50) == 2
+    assert oversight.percentile({1: 9, 7: 1}, 90) == 1
+    assert oversight.percentile({1: 8, 7: 2}, 90) == 7
+
+
+def test_the_day_in_england_is_worked_out_by_the_database(app):
+    moments = [datetime(2026, 3, 28, 23, 30), datetime(2026, 3, 29, 0, 59), datetime(2026, 3, 29, 23, 30),
+               datetime(2026, 6, 30, 22, 59), datetime(2026, 6, 30, 23, 0), datetime(2026, 10, 24, 23, 30),
+               datetime(2026, 10, 25, 0, 30), datetime(2026, 10, 25, 23, 30), datetime(2025, 12, 31, 23, 59)]
+    values = union_all(*(select(literal(moment).label("moment")) for moment in moments)).subquery()
+    found = db.session.execute(select(values.c.moment, oversight.LondonDate(values.c.moment))).all()
+    assert {moment: day for moment, day in found} == {m: working_days.local_date(m) for m in moments}
+
+
+def test_working_days_in_the_database_match_working_days_py(app):
+    """Across Christmas, Easter and the May bank holidays, weekends, and the same day."""
+    pairs = [(start, start + timedelta(days=gap)) for first in (date(2025, 12, 17), date(2026, 3, 27),
+                                                                 date(2026, 4, 29))
+             for start in (first + timedelta(days=n) for n in range(0, 12, 2)) for gap in (0, 1, 3, 6, 9, 20)]
+    holidays = oversight._holidays_between(date(2025, 12, 1), date(2026, 6, 30))
+    values = union_all(*(select(literal(oversight.day_number(a)).label("a"), literal(oversight.day_number(b))
+                                .label("b")) for a, b in pairs)).cte("pairs")
+    through = oversight.working_days_through
+    after = f"{through('pairs.b', holidays)} - {through('pairs.a', holidays)}"
+    full = f"{through('pairs.b - 1', holidays)} - {through('pairs.a', holidays)}"
+    found = db.session.execute(select(values.c.a, values.c.b, literal_column(after),
+                                      literal_column(full))).all()
+    epoch = oversight.EPOCH
+    for a, b, days_after, days_between in found:
+        start, end = epoch + timedelta(days=a), epoch + timedelta(days=b)
+        expected = sum(working_days.is_working_day(start + timedelta(days=n))
+                       for n in range(1, (end - start).days + 1))
+        assert days_after == expected, (start, end)
+        assert max(days_between, 0) == working_days.full_working_days_between(start, end), (start, end)
+
+
+def test_the_last_day_sent_that_is_past_a_deadline():
+    assert oversight.last_day_sent_past(TODAY, 5) == date(2026, 3, 23)
+    assert working_days.full_working_days_between(date(2026, 3, 24), TODAY) == 4
+
+
+# -- the figures, counted by hand ---------------------------------------------------------------
+
+def test_coverage_counts_services_by_category_and_district_with_the_gaps(directory):
+    section = oversight.coverage(scope())
+    matrix = section.table("coverage")
+    assert matrix.columns == ["Category", "North District", "South District", "County-wide"]
+    cells = {row[0].value if hasattr(row[0], "value") else row[0]: row[1:] for row in matrix.rows}
+    # Emotional wellbeing: s1 in the north (self-referral); nothing in the south (s6 is withdrawn).
+    assert [(c.value, c.flag, c.note) for c in cells["Emotional wellbeing"]] == [
+        (1, "", "1 self-referral"), (0, "gap", ""), (0, "gap", "")]
+    assert [(c.value, c.flag) for c in cells["School nursing"]] == [(0, "gap"), (0, "gap"), (1, "no-self")]
+    assert [(c.value, c.flag) for c in cells["Parenting"]] == [(2, "no-self"), (2, ""), (0, "gap")]
+    assert [c.value for c in cells["Health"]] == [1, 0, 1]  # the group: each service once
+    assert matrix.rows[0][0].flag == "group"
+    assert rows(section, "coverage-by-district") == [
+        ["North District", 3, 1, 1, 1], ["South District", 2, 1, 2, 0], ["County-wide", 1, 0, 2, 1]]
+    assert section.facts == {"services": 5, "county_wide_services": 1, "gaps": 3}
+    columns, csv_rows = matrix.csv()
+    assert columns[:4] == ["Category group", "Category", "North District: services",
+                           "North District: self-referral"]
+    assert ["Family support", "Parenting", 2, 0, 2, 1, 0, 0] in csv_rows
+
+    south = oversight.coverage(scope("south"))
+    assert south.table("coverage").columns == ["Category", "South District", "County-wide"]
+    assert rows(south, "coverage-by-district") == [
+        ["South District", 2, 1, 2, 0], ["County-wide", 1, 0, 2, 1]]
+    assert south.facts["services"] == 2 and south.facts["gaps"] == 2
+
+
+def test_waits_as_the_period_ended_how_they_moved_and_which_are_stale(directory):
+    section = oversight.waiting(scope())
+    # Category | services | open | waiting list | median | longest | not taking | no wait given
+    assert rows(section, "waits-by-category") == [
+        ["Emotional wellbeing", 1, 0, 1, 10, 10, 0, 0],
+        ["School nursing", 1, 0, 0, None, None, 1, 0],
+        ["Parenting", 3, 1, 1, 0, 4, 0, 1],  # s2 open (0), s3 4 weeks (not the later 20), s5 none
+    ]
+    assert rows(section, "waits-by-district") == [
+        ["North District", 3, 1, 1, 0, 10, 0, 1], ["South District", 2, 0, 1, 4, 4, 0, 1],
+        ["County-wide", 1, 0, 0, None, None, 1, 0]]
+    assert rows(section, "wait-movement") == [
+        ["Emotional wellbeing", 1, 6, 10, 1, 0, 0],  # s1: 6 -> 10 weeks
+        ["Parenting", 2, 0, 0, 0, 1, 1],  # s2: open both days; s3: 8 -> 4 weeks
+    ]
+    trend = rows(section, "wait-trend")
+    assert [r[0] for r in trend] == ["2 March 2026", "10 March 2026", "19 March 2026", "27 March 2026"]
+    assert trend[-1] == ["27 March 2026", 3, 4, 2, 1]  # s1 10, s2 0, s3 4 weeks; s4 closed
+    assert trend[0] == ["2 March 2026", 3, 6, 2, 0]  # s1 6, s2 0, s3 8
+    assert rows(section, "stale-waits") == [
+        ["Both parenting", "Org A", "North District, South District", "Never", None],
+        ["North parenting", "Org B", "North District", date(2026, 1, 15), 75]]
+    assert rows(oversight.waiting(scope("county-wide")), "waits-by-district") == [
+        ["County-wide", 1, 0, 0, None, None, 1, 0]]
+
+
+def test_the_funnel_from_searches_to_decisions(directory):
+    section = oversight.referrals(scope())
+    assert rows(section, "funnel") == [
+        ["Searches", 21], ["Service pages viewed", 40], ["Referrals started", 14], ["Referrals sent", 18],
+        ["Opened by the service", 16], ["Decided", 15], ["Closed", "fewer than 5"]]
+    south = oversight.referrals(scope("south"))
+    # Searches by families in the south; everything else for the services there (s3, s5).
+    assert rows(south, "funnel") == [
+        ["Searches", 6], ["Service pages viewed", 25], ["Referrals started", 6], ["Referrals sent", 10],
+        ["Opened by the service", 9], ["Decided", 8], ["Closed", "fewer than 5"]]
+
+
+def test_outcomes_and_the_reasons_for_declining(directory):
+    section = oversight.referrals(scope())
+    assert rows(section, "outcomes") == [
+        ["Accepted", 7, 39],  # A×5, C (waiting list, then a place), J
+        ["Waiting list", "fewer than 5", "fewer than 5"],
+        ["Declined", 7, 39],  # B, F×5, H
+        ["Closed without a decision", "fewer than 5", "fewer than 5"],
+        ["No decision yet", "fewer than 5", "fewer than 5"]]
+    reasons = {r[0]: r[1:] for r in rows(section, "decline-reasons")}
+    assert reasons["The service is not for the child or family's situation"] == ["fewer than 5"] * 2
+    assert reasons["The family lives outside the area the service covers"] == [5, 71]
+    assert reasons["Another reason"] == [0, 0]
+    assert row(section, "close-outcomes", "The service could not get in touch with the family") == [
+        "The service could not get in touch with the family", "fewer than 5"]
+    assert row(section, "close-outcomes", "The support has finished")[1] == 0
+
+
+def test_response_times_and_deadlines(directory):
+    section = oversight.referrals(scope())
+    # Opened after 0 (×6), 1 (×8), 2 and 6 working days; decided after 2 (×2), 3 (×11), 7 and 20.
+    assert rows(section, "response-times") == [
+        ["From sending to being opened", 16, 1, 2], ["From sending to a decision", 15, 3, 7]]
+    assert rows(section, "deadlines") == [
+        # in time, late, waiting past, waiting within, closed undecided, % in time of those due
+        ["Opened within 5 working days", 15, "fewer than 5", "fewer than 5", "fewer than 5", None, 88],
+        ["Decided within 20 working days", 15, 0, 0, "fewer than 5", "fewer than 5", 100]]
+    # One referral (C) in a day: every figure rests on fewer than 5.
+    one_day = oversight.referrals(scope(period="custom", **{"from": "2026-03-04", "to": "2026-03-04"}))
+    assert rows(one_day, "response-times") == [
+        ["From sending to being opened", "fewer than 5", "fewer than 5", "fewer than 5"],
+        ["From sending to a decision", "fewer than 5", "fewer than 5", "fewer than 5"]]
+    assert row(one_day, "deadlines", "Opened within 5 working days")[-1] == "fewer than 5"
+
+
+def test_who_referred_and_each_district(directory):
+    section = oversight.referrals(scope())
+    assert rows(section, "referrers") == [
+        ["Family (a parent or carer)", 8, 44], ["Young person", "fewer than 5", "fewer than 5"],
+        ["School", 6, 33], ["Health", "fewer than 5", "fewer than 5"],
+        ["Other professional", "fewer than 5", "fewer than 5"],
+        ["Professional (kind no longer kept)", "fewer than 5", "fewer than 5"]]
+    assert rows(section, "referrals-by-district") == [
+        ["North District", 14, 12, 92, 13, 100],  # s1, s2, s5: B late; I not due yet
+        ["South District", 10, 9, 90, 8, 100],  # s3, s5: E past 5 days unopened; D closed
+        ["County-wide", 0, 0, None, 0, None]]
+    assert rows(oversight.referrals(scope("south")), "referrals-by-district") == [
+        ["South District", 10, 9, 90, 8, 100]]
+
+
+def test_referrals_late_now_are_listed_by_service_as_the_reminders_count_them(directory):
+    section = oversight.referrals(scope())
+    assert rows(section, "overdue") == [
+        ["County nursing", "Org A", "County-wide", 0, "fewer than 5"],  # L: opened, no decision
+        ["North parenting", "Org B", "North District", "fewer than 5", "fewer than 5"],  # K
+        ["South parenting", "Org A", "South District", "fewer than 5", 0],  # E
+    ]
+    late = referral_service.overdue(now=datetime(2026, 3, 31, 12))
+    by_service = {}
+    for item in late:
+        by_service.setdefault(item.referral.service_id, []).append(item.kind)
+    assert by_service == {"s4": ["decision"], "s2": ["open", "decision"], "s3": ["open"]}
+    assert rows(oversight.referrals(scope("north")), "overdue") == [
+        ["North parenting", "Org B", "North District", "fewer than 5", "fewer than 5"]]
+
+
+def test_what_families_searched_for_and_did_not_find(directory):
+    section = oversight.demand(scope())
+    assert rows(section, "top-searches") == [
+        ["anxiety", 6, 0], [oversight.NO_WORDS, 5, 0], ["autism", 5, 5]]
+    assert rows(section, "zero-searches") == [["autism", 5, 5]]
+    assert "Other searches: 5." in section.table("top-searches").note  # eating disorder ×4, one other
+    assert "Other searches that found nothing: 5." in section.table("zero-searches").note
+    assert rows(section, "searches-by-place") == [
+        ["North District", 10, 4, 40], ["South District", 6, 6, 100], ["No place given", 5, 0, 0]]
+    north = oversight.demand(scope("north"))
+    assert rows(north, "top-searches") == [["anxiety", 6, 0]]  # eating disorder: only 4 times
+    assert rows(north, "searches-by-place") == [["N1", 6, 0, 0], ["N2", 4, 4, 100]]
+    county_wide = oversight.demand(scope("county-wide"))  # searches that gave no place
+    assert rows(county_wide, "searches-by-place") == [["No postcode given", 5, 0, 0]]
+
+
+def test_freshness_as_of_today(directory):
+    section = oversight.freshness_section(scope())
+    assert rows(section, "review-overdue") == [
+        ["North wellbeing", "Org A", "North District", date(2025, 8, 15), date(2026, 2, 15),
+         "Possibly out of date"],
+        ["North parenting", "Org B", "North District", date(2025, 9, 20), date(2026, 3, 20),
+         "Current, reminded"]]
+    assert rows(section, "open-feedback") == [
+        ["North wellbeing", "The phone number is wrong", 2, date(2026, 3, 10)],
+        ["South parenting", "The wait is different", 1, date(2026, 3, 15)]]
+    assert rows(section, "outbox") == [
+        ["listing.reminder", 1, 0, date(2026, 3, 31)], ["referral.new", 2, 1, date(2026, 3, 20)]]
+    assert rows(oversight.freshness_section(scope("south")), "review-overdue") == []
+
+
+def test_the_overview_gathers_the_headlines(directory):
+    figures = {r[0]: r[1] for r in rows(oversight.overview(scope()), "summary")}
+    assert figures == {
+        "Services on offer": 5, "Gaps: a category with no service in a district": 3,
+        "County-wide services": 1, "Median wait at the end of the period (weeks)": 4,
+        "Services with no wait confirmed recently": 2, "Referrals sent": 18,
+        "Opened within 5 working days (%)": 88, "Decided within 20 working days (%)": 100,
+        "Services with referrals waiting past a deadline now": 3, "Searches": 21,
+        "Searches that found nothing (%)": 48, "Listings overdue for review": 2,
+        "Problems reported by the public, open": 3, "Emails stuck in the outbox": 3}
+
+
+def test_bad_choices_are_named(directory):
+    with pytest.raises(oversight.ScopeError) as error:
+        oversight.parse_scope({"district": "atlantis", "period": "forever"}, today=TODAY)
+    assert [field for field, _message in error.value.errors] == ["district", "period"]
+    for values, field in [({"from": "2026-02-30", "to": "2026-03-01"}, "from"),
+                          ({"from": "2026-03-02", "to": "2026-04-01"}, "to"),
+                          ({"from": "2026-03-05", "to": "2026-03-02"}, "from"),
+                          ({"from": "2020-01-01", "to": "2026-03-02"}, "from"),
+                          ({"to": "2026-03-02"}, "from")]:
+        with pytest.raises(oversight.ScopeError) as error:
+            oversight.parse_scope({"period": "custom", **values}, today=TODAY)
+        assert [f for f, _ in error.value.errors] == [field], values
+    assert oversight.parse_scope({"period": "custom", "from": "2/3/2026", "to": "27/03/2026"},
+                                 today=TODAY).start == date(2026, 3, 2)
+    quarter = oversight.parse_scope({"period": "quarter"}, today=TODAY)
+    assert (quarter.start, quarter.end) == (date(2026, 1, 1), TODAY)
+    four_weeks = oversight.parse_scope({}, today=TODAY)
+    assert (four_weeks.district, four_weeks.start, four_weeks.end) == ("all", date(2026, 3, 4), TODAY)
+
+
+# -- the pages ----------------------------------------------------------------------------
+
+def _csv_urls() -> list[str]:
+    query = "&".join(f"{key}={value}" for key, value in PERIOD.items())
+    return [f"/admin/oversight/{name}.csv?district=all&{query}" for name in oversight.TABLES]
+
+
+def test_every_page_renders_with_charts_tables_and_csv_links(client, admin):
+    for path in PAGES:
+        response = client.get(path, query_string=PERIOD)
+        check_page(response)
+        assert response.headers["Cache-Control"] == "no-store"
+    html = unescape(client.get("/admin/oversight/referrals", query_string=PERIOD).get_data(as_text=True))
+    assert html.count('role="img"') == 4 and "<title id=\"chart-funnel-1-title\">" in html
+    assert 'href="#table-funnel"' in html and 'id="table-funnel"' in html
+    assert 'role="region" aria-labelledby="caption-funnel" tabindex="0"' in html
+    assert "/admin/oversight/funnel.csv?" in html
+    assert "<script" not in html.split("<main", 1)[1].split("</main>")[0]
+    home = client.get("/admin/").get_data(as_text=True)
+    assert 'href="/admin/oversight/"' in home
+    coverage = client.get("/admin/oversight/coverage", query_string=PERIOD).get_data(as_text=True)
+    assert 'class="govuk-table__cell govuk-table__cell--numeric ov-gap"' in coverage
+    assert "no self-referral" in coverage
+
+
+def test_every_table_downloads_as_csv_and_each_download_is_audited(client, admin):
+    before = db.session.scalar(select(func.count()).select_from(AuditEvent)
+                               .where(AuditEvent.action == "oversight.exported"))
+    for url in _csv_urls():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.mimetype == "text/csv"
+        assert response.headers["Content-Disposition"].startswith('attachment; filename="oversight-')
+        assert response.headers["Cache-Control"] == "no-store"
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "oversight.exported")
+                                .order_by(AuditEvent.id)).all()
+    assert len(events) - before == len(oversight.TABLES)
+    assert events[-1].actor == admin.email and events[-1].subject_id == list(oversight.TABLES)[-1]
+    assert events[-1].detail["from"] == "2026-03-02" and events[-1].detail["district"] == "all"
+
+
+def test_small_numbers_are_suppressed_on_the_pages_and_in_csv(client, admin):
+    funnel = client.get(_csv_urls()[list(oversight.TABLES).index("funnel")]).get_data(as_text=True)
+    assert "Referrals sent,18\r\n" in funnel and "Closed,fewer than 5\r\n" in funnel
+    outcomes = client.get(_csv_urls()[list(oversight.TABLES).index("outcomes")]).get_data(as_text=True)
+    assert "Waiting list,fewer than 5,fewer than 5" in outcomes
+    page = client.get("/admin/oversight/referrals", query_string=PERIOD).get_data(as_text=True)
+    assert page.count("fewer than 5") >= 20
+    one_day = {"period": "custom", "from": "2026-03-04", "to": "2026-03-04"}
+    overview = client.get("/admin/oversight/", query_string=one_day).get_data(as_text=True)
+    assert "fewer than 5" in overview
+    times = client.get("/admin/oversight/response-times.csv", query_string=one_day).get_data(as_text=True)
+    assert times.splitlines()[1] == "From sending to being opened,fewer than 5,fewer than 5,fewer than 5"
+    summary = client.get("/admin/oversight/summary.csv", query_string=one_day).get_data(as_text=True)
+    assert "Referrals sent,fewer than 5,referrals" in summary
+    # A chart shows words, not a bar, for a suppressed figure.
+    assert 'font-style="italic">fewer than 5</text>' in page
+
+
+def test_no_personal_data_on_any_page_or_export(client, admin):
+    references = db.session.scalars(select(Referral.reference)).all()
+    query = "&".join(f"{key}={value}" for key, value in PERIOD.items())
+    for url in [*(f"{path}?{query}" for path in PAGES), *_csv_urls()]:
+        text = unescape(client.get(url).get_data(as_text=True))
+        assert CHILD_NAME not in text and "@example.org" not in text.replace(admin.email, ""), url
+        assert not any(reference in text for reference in references), url
+        assert SECRET_WORDS not in text and "Number rings out" not in text, url
+
+
+def test_bad_choices_are_a_400_with_a_message_never_a_500(client, admin):
+    for query, message in [({"district": "atlantis"}, "Choose a district from the list"),
+                           ({"period": "forever"}, "Choose a period from the list"),
+                           ({"period": "custom", "from": "yesterday", "to": "2026-03-01"},
+                            "Enter the first day as a date"),
+                           ({"period": "custom", "from": "2026-03-05", "to": "2026-03-01"},
+                            "The first day must be on or before the last day"),
+                           ({"period": "custom", "from": "2026-03-05", "to": "2099-03-01"},
+                            "The last day must be today or earlier")]:
+        for path in PAGES:
+            response = client.get(path, query_string=query)
+            check_page(response, 400)
+            assert message in response.get_data(as_text=True), (path, query)
+        csv = client.get("/admin/oversight/funnel.csv", query_string=query)
+        assert csv.status_code == 400 and message in csv.get_data(as_text=True)
+    assert client.get("/admin/oversight/nothing-here.csv").status_code == 404
+    assert client.get("/admin/oversight/funnel.csv", query_string={"district": "x" * 5000}).status_code == 400
+
+
+def test_only_partnership_admins_reach_oversight(app, client, directory):
+    urls = [*PAGES, *(url.split("?")[0] for url in _csv_urls())]
+    anonymous = app.test_client()
+    for url in urls:
+        response = anonymous.get(url)
+        assert response.status_code == 302 and "/sign-in?next=" in response.headers["Location"], url
+    sign_in(client, directory["provider"])
+    for url in urls:
+        assert client.get(url).status_code == 404, url
+    oversight_rules = [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin/oversight")]
+    assert len(oversight_rules) == len(PAGES) + 1
+    assert {getattr(app.view_functions[r.endpoint], "access", None) for r in oversight_rules} == {"admin"}
+
+
+def test_page_views_and_referral_starts_are_counted_by_day(client, directory):
+    today = working_days.local_date(utcnow())
+
+    def counted(kind: str) -> int | None:
+        return db.session.scalar(select(ActivityCount.count).where(
+            ActivityCount.day == today, ActivityCount.kind == kind, ActivityCount.service_id == "s1"))
+
+    try:
+        assert client.get("/services/s1").status_code == 200
+        assert client.get("/services/s1").status_code == 200
+        assert counted("service-view") == 2
+        assert client.get("/services/s1/refer").status_code == 200
+        assert counted("referral-started") is None  # the safeguarding page is not a start
+        assert client.post("/services/s1/refer", data={}).status_code == 302
+        assert client.post("/services/s1/refer", data={}).status_code == 302  # the same journey
+        assert counted("referral-started") == 1
+        with pytest.raises(ValueError):
+            count_activity("clicked", "s1")
+    finally:
+        db.session.execute(delete(ActivityCount).where(ActivityCount.day == today))
+        db.session.commit()
+
+
+def test_generate_fills_a_database_with_a_year_of_synthetic_activity(app, cli, directory):
+    """Last: it adds to this module's directory."""
+    result = cli.invoke(args=["oversight", "generate", "--services", "6", "--referrals", "40",
+                              "--searches", "300", "--seed", "2"])
+    assert result.exit_code == 0, result.output
+    assert "referrals: 40" in result.output and "searches: 300" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Service)
+                             .where(Service.id.startswith("synthetic-"))) == 6
+    assert db.session.scalar(select(func.count()).select_from(Referral)
+                             .where(Referral.privacy_notice_version == "synthetic")) == 40
+    again = cli.invoke(args=["oversight", "generate", "--services", "1", "--referrals", "1",
+                             "--searches", "1"])
+    assert again.exit_code != 0 and "already has synthetic services" in again.output
+    client = app.test_client()
+    sign_in(client, directory["admin"])
+    for path in PAGES:
+        assert client.get(path, query_string={"period": "year"}).status_code == 200, path
