@@ -4,10 +4,12 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy import event
 
-from app import assets, search
+from app import assets, i18n, search
+from app.auth import access as auth_access
 from app.config import DEFAULT_SECRET_KEY, Config, ProductionConfig, config_for
 from app.extensions import babel, compress, csrf, db, migrate
 
@@ -25,10 +27,12 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
                      render_as_batch=True)
     csrf.init_app(app)
-    babel.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
     compress.init_app(app)
     assets.init_app(app)
     search.init_app(app)
+    auth_access.init_app(app)
     _setup_templates(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -73,6 +77,7 @@ def _setup_templates(app: Flask) -> None:
             "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
         }),
     ])
+    WTFormsHelpers(app)  # wtforms_errors() for error summaries
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     from app.templating import register_templating
@@ -81,16 +86,26 @@ def _setup_templates(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.admin import bp as admin_bp
     from app.api import bp as api_bp
+    from app.auth.views import bp as auth_bp
+    from app.provider import bp as provider_bp
     from app.public import bp as public_bp
     from app.public.errors import register_error_handlers
+    from app.public.feedback_views import bp as feedback_bp
     from app.public.search_views import bp as search_bp
     from app.public.shortlist_views import bp as shortlist_bp
+    from app.referrals import bp as referrals_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(shortlist_bp)
+    app.register_blueprint(feedback_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(provider_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(referrals_bp)
     register_error_handlers(app)
 
 

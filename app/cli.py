@@ -90,6 +90,15 @@ def check_command() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from app.auth.cli import users_cli
+    from app.listings_cli import listings_cli
+    from app.oversight_cli import oversight_cli
+    from app.referrals.cli import register_referral_commands
+
+    app.cli.add_command(users_cli)
     app.cli.add_command(directory_cli)
     app.cli.add_command(postcodes_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(listings_cli)
+    app.cli.add_command(oversight_cli)
+    register_referral_commands(app)

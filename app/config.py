@@ -47,13 +47,57 @@ class Config:
     COMPRESS_MIN_SIZE = 500
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "Europe/London"
-    LANGUAGES = ["en"]
+    BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
+    # The languages the public pages and the referral journey are in (app/i18n.py).
+    LANGUAGES = ["en", "pl", "uk"]
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(64 * 1024)))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     WTF_CSRF_ENABLED = True
     TESTING = False
+    # Signing in (provider staff and partnership admins)
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+    SIGNIN_RATE_LIMIT = int(os.environ.get("SIGNIN_RATE_LIMIT", "20"))  # failures per address
+    SIGNIN_RATE_WINDOW_MINUTES = int(os.environ.get("SIGNIN_RATE_WINDOW_MINUTES", "15"))
+    SIGNIN_LOCKOUT_FAILURES = int(os.environ.get("SIGNIN_LOCKOUT_FAILURES", "10"))
+    SIGNIN_LOCKOUT_MINUTES = int(os.environ.get("SIGNIN_LOCKOUT_MINUTES", "30"))
+    INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "7"))
+    PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", "60"))
+    TOTP_ISSUER = os.environ.get("TOTP_ISSUER", "Surrey Family Support")
+
+    # Email, sent from the outbox (app/services/outbox.py) by `flask notify send` and, best
+    # effort, straight after a referral is submitted.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)  # STARTTLS
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Surrey Family Support <no-reply@localhost>")
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
+    MAIL_RETRY_SECONDS = int(os.environ.get("MAIL_RETRY_SECONDS", "60"))  # doubles each try
+    MAIL_SEND_AFTER_SUBMIT = _bool("MAIL_SEND_AFTER_SUBMIT", True)
+    # Links in emails point here.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Referrals: anonymised this many days after they end (or after their last change).
+    REFERRAL_RETENTION_DAYS = int(os.environ.get("REFERRAL_RETENTION_DAYS", "365"))
+    # Told about late referrals, with the provider; named in the privacy notice for rights.
+    PARTNERSHIP_EMAIL = os.environ.get("PARTNERSHIP_EMAIL", "")
+    PRIVACY_NOTICE_VERSION = os.environ.get("PRIVACY_NOTICE_VERSION", "2026-11")
+    # New referrals an hour per address (per worker; 0: off), and tracker look-ups by
+    # reference and email an hour per address.
+    REFERRAL_RATE_LIMIT = int(os.environ.get("REFERRAL_RATE_LIMIT", "10"))
+    REFERRAL_LOOKUP_RATE_LIMIT = int(os.environ.get("REFERRAL_LOOKUP_RATE_LIMIT", "20"))
+
+    # Listings stay fresh: providers are asked "is this still right?" this long after the
+    # last review, and a listing not confirmed within the grace days after that is shown
+    # as possibly out of date. The emailed one-click link works for REVIEW_LINK_DAYS.
+    REVIEW_AFTER_MONTHS = int(os.environ.get("REVIEW_AFTER_MONTHS", "6"))
+    REVIEW_GRACE_DAYS = int(os.environ.get("REVIEW_GRACE_DAYS", "30"))
+    REVIEW_LINK_DAYS = int(os.environ.get("REVIEW_LINK_DAYS", "60"))
+    # "Report a problem with this page": reports an hour per address (0: off).
+    FEEDBACK_RATE_LIMIT = int(os.environ.get("FEEDBACK_RATE_LIMIT", "10"))
 
 
 class DevelopmentConfig(Config):
@@ -65,6 +109,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
     GEOCODER = ""
+    MAIL_SEND_AFTER_SUBMIT = False  # tests send from the outbox themselves
 
 
 class ProductionConfig(Config):

@@ -5,15 +5,30 @@ from urllib.parse import quote
 
 from babel import Locale
 from flask import Flask, current_app
-from flask_babel import format_date, format_time, get_locale, gettext, ngettext
+from flask_babel import (
+    format_date,
+    format_time,
+    format_timedelta,
+    get_locale,
+    gettext,
+    lazy_gettext,
+    ngettext,
+)
 from markupsafe import Markup, escape
 
 from app.models import Location, WaitingStatus, WaitingTime
 from app.services import listings
 from app.services.opening import opening_status
 
-DAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday",
-             "fri": "Friday", "sat": "Saturday", "sun": "Sunday"}
+DAY_NAMES = {"mon": lazy_gettext("Monday"), "tue": lazy_gettext("Tuesday"),
+             "wed": lazy_gettext("Wednesday"), "thu": lazy_gettext("Thursday"),
+             "fri": lazy_gettext("Friday"), "sat": lazy_gettext("Saturday"),
+             "sun": lazy_gettext("Sunday")}
+# Whole sentences, one a day: in Polish and Ukrainian the day's form follows the sentence.
+OPENS_ON_DAY = (lazy_gettext("Opens Monday at %(time)s"), lazy_gettext("Opens Tuesday at %(time)s"),
+                lazy_gettext("Opens Wednesday at %(time)s"), lazy_gettext("Opens Thursday at %(time)s"),
+                lazy_gettext("Opens Friday at %(time)s"), lazy_gettext("Opens Saturday at %(time)s"),
+                lazy_gettext("Opens Sunday at %(time)s"))
 
 
 def delivery_name(mode: str) -> str:
@@ -38,10 +53,14 @@ def language_name(code: str) -> str:
 
 
 def day_names(days: list[str]) -> str:
-    names = [gettext(DAY_NAMES[day]) for day in days if day in DAY_NAMES]
+    """"Monday, Tuesday and Friday", starting with a capital (Polish and Ukrainian day
+    names are lower case)."""
+    names = [str(DAY_NAMES[day]) for day in days if day in DAY_NAMES]
     if len(names) <= 1:
-        return "".join(names)
-    return gettext("%(first)s and %(last)s", first=", ".join(names[:-1]), last=names[-1])
+        text = "".join(names)
+    else:
+        text = gettext("%(first)s and %(last)s", first=", ".join(names[:-1]), last=names[-1])
+    return text[:1].upper() + text[1:]
 
 
 def waiting_summary(waiting: WaitingTime | None) -> str:
@@ -64,6 +83,16 @@ def waiting_is_stale(waiting: WaitingTime | None) -> bool:
 
 def long_date(value: date) -> str:
     return format_date(value, format="d MMMM y")
+
+
+def days_ago(value: date) -> str:
+    """"today", "yesterday", "3 days ago", "2 months ago", in the page's language."""
+    days = (today() - value).days
+    if days <= 0:
+        return gettext("today")
+    if days == 1:
+        return gettext("yesterday")
+    return format_timedelta(value - today(), granularity="day", add_direction=True)
 
 
 def directions_url(location: Location) -> str:
@@ -98,16 +127,21 @@ def opening_text(schedules) -> str:
         return gettext("Opens today at %(time)s", time=time_text)
     if status.days_ahead == 1:
         return gettext("Opens tomorrow at %(time)s", time=time_text)
-    return gettext("Opens %(day)s at %(time)s", day=gettext(list(DAY_NAMES.values())[status.weekday]),
-                   time=time_text)
+    return str(OPENS_ON_DAY[status.weekday]) % {"time": time_text}
+
+
+def is_open_now(schedules) -> bool:
+    status = opening_status(schedules)
+    return bool(status and status.open_now)
 
 
 def register_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
         language_name=language_name, day_names=day_names, waiting_summary=waiting_summary,
-        waiting_is_stale=waiting_is_stale, long_date=long_date, directions_url=directions_url,
-        tel_href=tel_href, paragraphs=paragraphs,
-        delivery_name=delivery_name, kind_name=kind_name, opening_text=opening_text)
+        waiting_is_stale=waiting_is_stale, long_date=long_date, days_ago=days_ago,
+        directions_url=directions_url, tel_href=tel_href, paragraphs=paragraphs,
+        delivery_name=delivery_name, kind_name=kind_name, opening_text=opening_text,
+        is_open_now=is_open_now)
 
     @app.context_processor
     def directory_context() -> dict:

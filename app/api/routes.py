@@ -90,8 +90,8 @@ def service(service_id: str) -> Response:
 
 @v1.get("/v1/organizations")
 def organizations() -> Response:
-    full_service = _boolean("full_service")
-    nested = "full_service" if full_service else "services" if _boolean("full") else "none"
+    full_service, full = _boolean("full_service"), _boolean("full")  # both checked: bad values get a 400
+    nested = "full_service" if full_service else "services" if full else "none"
     listing = oruk.organizations(_text("search"), _paging(), nested, oruk.Context())
     return _list(listing, oruk.data_modified())
 

@@ -1,6 +1,8 @@
 """The domain models. Import them from here."""
 
+from app.models.accounts import AccountToken, RecoveryCode, Role, TokenPurpose, User
 from app.models.activity import SearchRecord
+from app.models.audit import AuditEvent
 from app.models.directory import (
     AccessRoute,
     Area,
@@ -16,19 +18,57 @@ from app.models.directory import (
     WaitingStatus,
     WaitingTime,
 )
+from app.models.listings import (
+    ChangeStatus,
+    Feedback,
+    FeedbackKind,
+    FeedbackStatus,
+    ListingChange,
+    ListingVersion,
+    ReminderKind,
+    ReviewReminder,
+)
+from app.models.notifications import Notification
 from app.models.postcodes import Outcode, Postcode
+from app.models.referrals import (
+    ProfessionalKind,
+    Referral,
+    ReferralEvent,
+    ReferralStatus,
+    ReferrerType,
+)
 
 __all__ = [
+    "AccountToken",
+    "RecoveryCode",
+    "Role",
+    "TokenPurpose",
+    "User",
     "AccessRoute",
     "Area",
+    "AuditEvent",
+    "ChangeStatus",
+    "Feedback",
+    "FeedbackKind",
+    "FeedbackStatus",
+    "ListingChange",
+    "ListingVersion",
+    "ReminderKind",
+    "ReviewReminder",
     "Category",
     "DeliveryMode",
     "DirectorySettings",
     "ListingStatus",
     "Location",
+    "Notification",
     "Organisation",
     "Outcode",
     "Postcode",
+    "ProfessionalKind",
+    "Referral",
+    "ReferralEvent",
+    "ReferralStatus",
+    "ReferrerType",
     "Schedule",
     "SearchRecord",
     "Service",

@@ -243,6 +243,7 @@ class WaitingTime(db.Model):
     confirmed_on: Mapped[date]
     note: Mapped[str | None] = mapped_column(db.Text)
     source: Mapped[str] = mapped_column(String(20), default="import")  # import | provider
+    recorded_by: Mapped[str | None] = mapped_column(String(254))  # who, for a provider update
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     service: Mapped[Service] = relationship(back_populates="waiting_times")

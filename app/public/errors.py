@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        template = {404: "errors/404.html", 405: "errors/404.html"}.get(
+        template = {404: "errors/404.html", 405: "errors/404.html", 413: "errors/413.html"}.get(
             error.code or 500, "errors/4xx.html")
         if (error.code or 500) >= 500:
             template = "errors/500.html"

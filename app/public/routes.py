@@ -5,7 +5,7 @@ from urllib.parse import parse_qsl, urlencode
 from flask import Blueprint, abort, render_template, request, url_for
 
 from app.search import request as search_request
-from app.services import listings
+from app.services import activity, listings
 
 bp = Blueprint("public", __name__)
 
@@ -36,6 +36,7 @@ def category(category_id: str):
 @bp.get("/services/<service_id>")
 def service(service_id: str):
     found = listings.get_published_service(service_id) or abort(404)
+    activity.count_activity("service-view", found.id)  # a number a day, for the partnership
     return render_template("public/service.html", service=found,
                            back_to_results=results_url(request.args.get("back", "")))
 

@@ -1,12 +1,13 @@
 """The search results page: GET /search, every parameter in the URL."""
 
 from flask import Blueprint, render_template, request, url_for
-from flask_babel import gettext, ngettext
+from flask_babel import format_decimal, gettext, ngettext
 
 from app import search
+from app.i18n import directory_text
 from app.search import request as search_request
 from app.services import listings, search_records
-from app.templating import language_name
+from app.templating import delivery_name, language_name
 
 bp = Blueprint("search", __name__)
 PAGE_SIZE = 20
@@ -16,6 +17,7 @@ COUNTY_WIDE_ON_NO_RESULTS = 5
 @bp.get("/search")
 def results():
     choices = listings.filter_choices()
+    choices.categories = {key: directory_text(name) for key, name in choices.categories.items()}
     form = search_request.parse(request.args, set(choices.areas), set(choices.categories),
                                 set(choices.languages))
     if form.errors:
@@ -50,7 +52,7 @@ def distance_text(miles: float) -> str:
     if miles < 0.1:
         return gettext("Less than 0.1 miles away")
     return ngettext("%(miles)s mile away", "%(miles)s miles away", 1 if round(miles, 1) == 1 else 2,
-                    miles=f"{miles:.1f}")
+                    miles=format_decimal(round(miles, 1), format="0.0"))
 
 
 @bp.app_template_global()
@@ -68,11 +70,14 @@ def active_filters(form, choices) -> list[tuple[str, str]]:
     if v.get("access") in access:
         labels.append(("access", access[v["access"]]))
     if form.criteria.max_wait is not None:
-        labels.append(("max_wait", gettext("Wait up to %(weeks)d weeks",
-                                           weeks=form.criteria.max_wait)))
-    for name in ("delivery", "kind"):
-        if getattr(form.criteria, name):
-            labels.append((name, v[name].replace("-", " ").capitalize()))
+        labels.append(("max_wait", ngettext("Wait up to %(num)d week", "Wait up to %(num)d weeks",
+                                            form.criteria.max_wait)))
+    if form.criteria.delivery:
+        labels.append(("delivery", delivery_name(v["delivery"])))
+    if form.criteria.kind:
+        kinds = {"council": gettext("The council"), "commissioned": gettext("A commissioned provider"),
+                 "community": gettext("A community organisation"), "school": gettext("A school")}
+        labels.append(("kind", kinds.get(v["kind"], v["kind"])))
     if form.criteria.language:
         labels.append(("language", language_name(form.criteria.language)))
     if form.criteria.free:

@@ -20,7 +20,7 @@ def add():
     service_id = request.form.get("service_id", "")[:100]
     if not shortlist.add(session, service_id):
         abort(400, description=gettext("That service could not be added to your shortlist."))
-    flash(gettext("Added to your shortlist"))
+    flash(gettext("Added to your shortlist"), "shortlist")
     return redirect(_back_to(service_id))
 
 

@@ -94,6 +94,19 @@ def parse_directory_file(text: str, today: date | None = None) -> DirectoryFile:
     return result
 
 
+def check_service_entry(item: dict[str, Any], *, area_ids: set[str], category_ids: set[str],
+                        organisation_ids: set[str], today: date | None = None,
+                        path: str = "service") -> tuple[dict[str, Any] | None, list[Problem]]:
+    """Check one service as an import would (for listings edited in the site, so that they
+    always export and import again): its canonical form, or the problems by field path."""
+    checker = _Checker(LocatedDocument({path: item}), today or date.today())
+    checked = checker.mapping(item, path, SERVICE_KEYS)
+    if checked is None:
+        return None, checker.problems
+    service = checker.check_service(checked, path, area_ids, category_ids, organisation_ids)
+    return (None if checker.problems else service), checker.problems
+
+
 class _Checker:
     """Walks the document once, collecting problems and building the canonical form."""
 

@@ -351,6 +351,36 @@ def _prune(content: DirectoryFile, report: ImportReport) -> None:
             report.count(list_name, "pruned")
 
 
+# --- one listing, edited in the site ---------------------------------------------------
+
+def write_service(service: Service, entry: dict[str, Any]) -> list[str]:
+    """Write one checked entry (directory_file.check_service_entry) to a listing exactly
+    as an import would; the waiting time is left alone. Returns warnings."""
+    report = ImportReport()
+    areas = {area.id: area for area in db.session.scalars(select(Area))}
+    categories = {category.id: category for category in db.session.scalars(select(Category))}
+    organisations = {org.id: org for org in db.session.scalars(select(Organisation))}
+    with db.session.no_autoflush:  # a half-written service must not be flushed
+        _set_service(service, entry, areas, categories, organisations, report)
+    service.updated_at = utcnow()
+    return report.warnings
+
+
+def new_service(service_id: str) -> Service:
+    """An empty published listing with the ids an import would give it."""
+    return Service(id=service_id, uuid=stable_uuid("service", service_id),
+                   status=ListingStatus.PUBLISHED)
+
+
+def export_service(service: Service) -> dict[str, Any]:
+    """One listing as export writes it in services.yml (dates as ISO text, for JSON)."""
+    result = _service_for_export(service)
+    if "waiting_time" in result:
+        result["waiting_time"] = {**result["waiting_time"],
+                                  "updated": result["waiting_time"]["updated"].isoformat()}
+    return result
+
+
 # --- export ----------------------------------------------------------------------------
 
 def export_directory() -> str:
