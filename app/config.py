@@ -40,6 +40,9 @@ class Config:
     # long responses may be cached.
     API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "120"))
     API_CACHE_SECONDS = int(os.environ.get("API_CACHE_SECONDS", "300"))
+    # Where the API's and the referral forms' per-address counts are kept, so that every
+    # worker shares them (redis://127.0.0.1:6379/0, say). Unset: each worker counts alone.
+    RATE_LIMIT_REDIS_URL = os.environ.get("RATE_LIMIT_REDIS_URL") or None
     COMPRESS_ALGORITHM = ["br", "gzip"]
     COMPRESS_ALGORITHM_STREAMING = ["br", "deflate"]  # static files are streamed (no gzip there)
     COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript",
@@ -110,6 +113,7 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     GEOCODER = ""
     MAIL_SEND_AFTER_SUBMIT = False  # tests send from the outbox themselves
+    RATE_LIMIT_REDIS_URL = None  # tests/test_rate_limits.py sets its own
 
 
 class ProductionConfig(Config):

@@ -12,6 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import delete, func, select
 
+from app import rate_limits
 from app.extensions import db
 from app.models import AccessRoute, Service
 
@@ -32,8 +33,7 @@ def _clear(app) -> None:
     for name in REFERRAL_TABLES:
         db.session.execute(delete(db.metadata.tables[name]))
     db.session.commit()
-    for key in [key for key in app.extensions if key.startswith("referrals_limiter_")]:
-        app.extensions[key].reset()
+    rate_limits.reset_all()
 
 
 def count(model) -> int:

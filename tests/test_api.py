@@ -17,9 +17,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from app import search
+from app import rate_limits, search
 from app.api import openapi, oruk
-from app.api.routes import rate_limiter
 from app.extensions import db
 from app.models import Area, Category, Location, Organisation, Service
 from tests.conftest import check_page, shared_path
@@ -568,7 +567,7 @@ def test_etag_gives_304_and_changes_with_the_data(surrey_to_change, client):
 def test_rate_limit_answers_429_with_retry_after(app, surrey, client, monkeypatch):
     monkeypatch.setitem(app.config, "API_RATE_LIMIT_PER_MINUTE", 3)
     with app.app_context():
-        limiter = rate_limiter()
+        limiter = rate_limits.counter("api", rate_limits.MINUTE)
     now = [1000.0]
     monkeypatch.setattr(limiter, "clock", lambda: now[0])
     limiter.reset()

@@ -9,10 +9,7 @@ problem details (RFC 9457) for every error under /api/.
 import json
 import math
 import re
-import threading
-import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +19,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed, Not
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from app import rate_limits
 from app.api import bp, oruk
 from app.api import openapi as spec
 
@@ -355,44 +353,8 @@ def _unexpected_error(error: Exception) -> Response:
 
 # -- open to the web, within reason ----------------------------------------------------------
 
-class RateLimiter:
-    """Requests per address in a sliding minute. In-process: each worker counts on its own."""
-
-    WINDOW_SECONDS = 60.0
-    MAX_ADDRESSES = 50_000
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic):
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._windows: dict[str, tuple[float, int]] = {}
-
-    def hit(self, address: str, limit: int) -> tuple[int, int]:
-        """Count a request: (how many are left, or negative when over; seconds to wait)."""
-        now = self.clock()
-        with self._lock:
-            if len(self._windows) >= self.MAX_ADDRESSES:
-                self._windows = {key: value for key, value in self._windows.items()
-                                 if now - value[0] < self.WINDOW_SECONDS}
-                if len(self._windows) >= self.MAX_ADDRESSES:  # a flood of addresses: start over
-                    self._windows.clear()
-            start, count = self._windows.get(address, (now, 0))
-            if now - start >= self.WINDOW_SECONDS:
-                start, count = now, 0
-            count += 1
-            self._windows[address] = (start, count)
-        return limit - count, max(1, math.ceil(start + self.WINDOW_SECONDS - now))
-
-    def reset(self) -> None:
-        with self._lock:
-            self._windows.clear()
-
-
 def _rate_limit() -> int:
     return int(current_app.config.get("API_RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT_PER_MINUTE) or 0)
-
-
-def rate_limiter() -> RateLimiter:
-    return current_app.extensions.setdefault("api_rate_limiter", RateLimiter())
 
 
 @v1.before_request
@@ -400,7 +362,8 @@ def _count_request() -> None:
     limit = _rate_limit()
     if request.method == "OPTIONS" or limit <= 0:
         return
-    left, wait = rate_limiter().hit(request.remote_addr or "unknown", limit)
+    counted = rate_limits.hit("api", rate_limits.MINUTE, request.remote_addr)
+    left, wait = limit - counted.count, counted.reset_in
     g.api_rate = (limit, max(left, 0))
     if left < 0:
         raise TooManyRequests(f"More than {limit} requests a minute from one address. "

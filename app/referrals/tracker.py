@@ -8,10 +8,10 @@ from datetime import date, datetime
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext, ngettext
 
+from app import rate_limits
 from app.models.referrals import Referral, ReferralStatus
 from app.referrals import bp
 from app.referrals.forms import FindForm
-from app.referrals.limits import limiter
 from app.services import referrals
 from app.templating import long_date
 
@@ -40,8 +40,8 @@ def find():
     form = FindForm()
     if request.method == "POST":
         # Counted whether or not it matches: guessing references is slow.
-        wait = limiter("lookup").hit(request.remote_addr or "unknown",
-                                     current_app.config["REFERRAL_LOOKUP_RATE_LIMIT"])
+        limit = current_app.config["REFERRAL_LOOKUP_RATE_LIMIT"]
+        wait = rate_limits.seconds_to_wait("referral-lookup", rate_limits.HOUR, limit, request.remote_addr)
         if wait:
             abort(429, description=gettext(
                 "You have tried to find a referral too many times. Try again in an hour, or "

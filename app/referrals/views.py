@@ -8,6 +8,7 @@ from typing import Any
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
 
+from app import rate_limits
 from app.models.directory import AccessRoute, Service
 from app.models.referrals import ReferrerType
 from app.referrals import bp
@@ -27,7 +28,6 @@ from app.referrals.forms import (
     WhoForm,
     normalise_phone,
 )
-from app.referrals.limits import limiter
 from app.services import activity, listings, outbox, referrals
 
 PREFIX = "/services/<service_id>/refer"
@@ -302,8 +302,8 @@ def _submit(service: Service, journey: dict, form: CheckForm):
                                        "Check them and send the referral again."))
     professional = journey["answers"].get("referrer_type") == ReferrerType.PROFESSIONAL
     if referrals.find_by_submission_key(journey["key"]) is None:
-        wait = limiter("submit").hit(request.remote_addr or "unknown",
-                                     current_app.config["REFERRAL_RATE_LIMIT"])
+        wait = rate_limits.seconds_to_wait("referral-submit", rate_limits.HOUR,
+                                           current_app.config["REFERRAL_RATE_LIMIT"], request.remote_addr)
         if wait:
             return _too_many(service, wait)
     answers = dict(journey["answers"], language=str(get_locale() or "en"))
