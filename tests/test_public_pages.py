@@ -155,6 +155,28 @@ def test_an_unexpected_error_gets_the_500_page(app, surrey, monkeypatch):
     assert "Sorry, there is a problem with the service" in response.get_data(as_text=True)
 
 
+def test_a_change_that_collides_with_another_gets_a_409_and_nothing_half_saved(app, surrey, monkeypatch):
+    """What two admins deciding at the same moment cause: the database refuses the second
+    write (a real unique-constraint failure here); that person is told to reload and retry."""
+    from app.services import listings
+
+    real_all_areas = listings.all_areas
+
+    def colliding():
+        woking = db.session.get(Area, "woking")
+        db.session.add(Area(id="woking-copy", lad_code=woking.lad_code, name="Woking again"))
+        db.session.flush()
+
+    monkeypatch.setattr(listings, "all_areas", colliding)
+    response = app.test_client().get("/")
+    assert response.status_code == 409
+    assert "Someone else changed this at the same moment" in response.get_data(as_text=True)
+
+    monkeypatch.setattr(listings, "all_areas", real_all_areas)
+    assert app.test_client().get("/").status_code == 200
+    assert db.session.get(Area, "woking-copy") is None
+
+
 @pytest.mark.parametrize("path", ["/areas/woking", "/categories/parenting", "/accessibility",
                                   "/services/woking-youth-centre", "/no/such/page"])
 def test_every_page_has_a_site_search_box(surrey, client, path):

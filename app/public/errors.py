@@ -1,7 +1,11 @@
 """Error pages in the site's own style, and JSON-free plain 4xx for bad requests."""
 
 from flask import Flask, render_template
-from werkzeug.exceptions import HTTPException
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import Conflict, HTTPException
+
+from app.extensions import db
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -12,6 +16,16 @@ def register_error_handlers(app: Flask) -> None:
         if (error.code or 500) >= 500:
             template = "errors/500.html"
         return render_template(template, error=error), error.code
+
+    @app.errorhandler(IntegrityError)
+    def conflicting_change(error: IntegrityError):
+        # Two people changing the same thing at the same moment (two admins approving
+        # changes to one listing, say): the database keeps one; the other is told, not shown a 500.
+        db.session.rollback()
+        app.logger.warning("Conflicting change refused: %s", error.orig)
+        conflict = Conflict(_("Someone else changed this at the same moment, so your change was "
+                              "not saved. Go back, reload the page to see the latest, and try again."))
+        return render_template("errors/4xx.html", error=conflict), 409
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
