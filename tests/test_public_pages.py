@@ -19,6 +19,8 @@ def test_home_page_has_search_and_browse_links(surrey, client):
         assert f'href="/areas/{area.id}"' in html
     for category in db.session.scalars(db.select(Category).where(Category.parent_id.is_(None))):
         assert f'href="/categories/{category.id}"' in html
+    # A family that has lost the email can still find its referral from any page.
+    assert '<a class="govuk-footer__link" href="/referrals/track">Follow a referral</a>' in html
 
 
 def test_every_district_page_lists_local_and_county_wide_services(surrey, client):
