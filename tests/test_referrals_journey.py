@@ -2,6 +2,7 @@
 refused, every validation message, double submits, failures mid-submit, the limits."""
 
 import contextlib
+import json
 import random
 import re
 import threading
@@ -59,7 +60,9 @@ def test_self_referral_services_offer_the_journey_and_others_do_not(service, cli
     assert f'href="/services/{service.id}/refer"' in page
     assert "Refer yourself or a family" in page
     other = other_service()
-    assert "/refer" not in client.get(f"/services/{other.id}").get_data(as_text=True)
+    other_page = client.get(f"/services/{other.id}").get_data(as_text=True)
+    assert f"/services/{other.id}/refer" not in other_page
+    assert "Refer yourself or a family" not in other_page
     for url in (refer_url(other.id), refer_url(other.id, "who"), refer_url(other.id, "confirmation"),
                 refer_url("no-such-service")):
         assert client.get(url).status_code == 404
@@ -172,6 +175,26 @@ def test_a_professional_refers_a_family_with_their_agreement(service, client):
     # The professional at the browser gets the professional's tracker link.
     link = re.search(r"/referrals/track/([\w-]+)", _html(confirmation)).group(1)
     assert referral_service.find_by_token(link)[1] == "referrer"
+
+
+def test_nothing_a_professional_holds_opens_the_familys_view(service, client):
+    """The session cookie is signed, not encrypted: whoever fills in the form can read it.
+    The family's own tracker link goes only to the family's email."""
+    walk_to_check(client, service.id, "professional", may_follow="no")
+    held: list[str] = []
+    for cookie_moment in ("before", "after"):
+        if cookie_moment == "after":
+            submit(client, service.id)
+        with client.session_transaction() as session:
+            held += re.findall(r"[\w-]{20,}", json.dumps(dict(session)))
+    assert _only_referral().referrer_may_follow is False
+    family_email = db.session.scalars(select(Notification).where(
+        Notification.to == "jo@example.org")).one()
+    family_token = re.search(r"/referrals/track/([\w-]+)", family_email.body).group(1)
+    assert referral_service.find_by_token(family_token)[1] == "family"
+    assert family_token not in held
+    assert all((referral_service.find_by_token(value) or (None, "referrer"))[1] == "referrer"
+               for value in held)
 
 
 def test_a_family_that_has_not_agreed_stops_the_referral(service, client):

@@ -1,9 +1,12 @@
 """Where a family is in the referral journey. The answers live in the (signed) session
 cookie until they agree and submit: nothing is written to the database before that.
 
-The submission key and the tracker tokens are drawn when the journey starts, so that every
-request of the same journey (a double click, a refresh, a resend) submits with the same
-key, and any of them can show the confirmation with the tracker link.
+The submission key and the submitter's own tracker token are drawn when the journey
+starts, so that every request of the same journey (a double click, a refresh, a resend)
+submits with the same key, and any of them can show the confirmation with the tracker
+link. The session cookie is signed, not encrypted: it holds only what the person filling
+in the form may read. A professional's family gets its own token at submit, sent only to
+the family's email, so the professional cannot open the family's view.
 """
 
 import json
@@ -31,14 +34,14 @@ ANSWER_OF_STEP = {
 
 def start(service_id: str) -> dict[str, Any]:
     journey = {"service_id": service_id, "key": secrets.token_hex(16),
-               "family_token": new_token(), "referrer_token": new_token(), "answers": {}}
+               "token": new_token(), "answers": {}}
     session[JOURNEY] = journey
     return journey
 
 
 def current(service_id: str) -> dict[str, Any] | None:
     journey = session.get(JOURNEY)
-    if not isinstance(journey, dict) or journey.get("service_id") != service_id:
+    if not isinstance(journey, dict) or journey.get("service_id") != service_id or "token" not in journey:
         return None
     return journey
 
@@ -124,7 +127,7 @@ def previous_step(journey: dict[str, Any], step: str) -> str | None:
 
 def finish(journey: dict[str, Any], referral_id: int, reference: str, role: str) -> None:
     """Forgets the answers; keeps what the confirmation page needs."""
-    token = journey["referrer_token"] if role == "referrer" else journey["family_token"]
+    token = journey["token"]
     session.pop(JOURNEY, None)
     session[DONE] = {"service_id": journey["service_id"], "key": journey["key"],
                      "referral_id": referral_id, "reference": reference, "token": token,

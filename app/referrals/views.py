@@ -308,9 +308,11 @@ def _submit(service: Service, journey: dict, form: CheckForm):
             return _too_many(service, wait)
     answers = dict(journey["answers"], language=str(get_locale() or "en"))
     try:
+        # The submitter's token is theirs; a professional's family gets one drawn here.
+        family_token = referrals.new_token() if professional else journey["token"]
         result = referrals.submit(service, answers, submission_key=journey["key"],
-                                  family_token=journey["family_token"],
-                                  referrer_token=journey["referrer_token"] if professional else None)
+                                  family_token=family_token,
+                                  referrer_token=journey["token"] if professional else None)
     except referrals.IncompleteAnswers:
         return redirect(_step_url(service, state.first_missing(journey) or "who"))
     except Exception:
