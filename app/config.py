@@ -20,7 +20,9 @@ def _bool(name: str, default: bool) -> bool:
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite in instance/
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: a database error's message would otherwise carry the values it was
+    # writing (a child's details) into the logs.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     SERVICES_FILE = os.environ.get("SERVICES_FILE", str(PROJECT_ROOT / "services.yml"))
     POSTCODES_FILE = os.environ.get(
         "POSTCODES_FILE", str(PROJECT_ROOT / "data" / "postcodes-surrey.csv")

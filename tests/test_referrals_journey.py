@@ -473,6 +473,23 @@ def test_two_submits_at_once_make_one_referral(app: Flask, service, client, monk
         assert _only_referral().reference in _html(page)
 
 
+def test_a_database_error_mid_submit_keeps_the_childs_details_out_of_the_log(service, client,
+                                                                             monkeypatch, caplog):
+    from sqlalchemy import text
+
+    walk_to_check(client, service.id, "parent")
+
+    def failing_write(*args, **kwargs):  # a real database error, carrying the answers
+        db.session.execute(text("INSERT INTO no_such_table (need) VALUES (:need)"), {"need": NEED["need"]})
+
+    monkeypatch.setattr(referral_service, "record_event", failing_write)
+    response, _ = submit(client, service.id)
+    assert response.status_code == 500
+    assert "A referral could not be saved" in caplog.text  # the failure itself is logged
+    assert "no_such_table" in caplog.text
+    assert NEED["need"] not in caplog.text and "anxious" not in caplog.text
+
+
 @pytest.mark.parametrize("fail_in", ["queue_email", "record_event"])
 def test_a_failure_mid_submit_leaves_nothing_and_no_confirmation(service, client, monkeypatch, fail_in):
     walk_to_check(client, service.id, "parent")
