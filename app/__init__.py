@@ -7,6 +7,8 @@ from flask import Flask
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from app import assets, i18n, search
 from app.auth import access as auth_access
@@ -34,9 +36,31 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     search.init_app(app)
     auth_access.init_app(app)
     _setup_templates(app)
+    _bound_integer_ids(app)  # before the routes that use it are added
     _register_blueprints(app)
     _register_cli(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_HOPS proxies, take the client's address and scheme from their
+    X-Forwarded-* headers: otherwise every visitor shares the proxy's address, and one
+    person's failed sign-ins or referrals would use up everyone's allowance. Never set it
+    without a proxy that overwrites those headers: a client could choose its own address."""
+    hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def _bound_integer_ids(app: Flask) -> None:
+    """An <int:...> id too large for the database (SQLite raises on it) is not found, not a 500."""
+    class DatabaseInteger(IntegerConverter):
+        def __init__(self, url_map, *args, **kwargs):
+            kwargs.setdefault("max", 2**63 - 1)
+            super().__init__(url_map, *args, **kwargs)
+
+    app.url_map.converters["int"] = DatabaseInteger
 
 
 def _refuse_insecure_production(app: Flask, config_class: type[Config]) -> None:

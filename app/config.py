@@ -45,6 +45,9 @@ class Config:
     # Where the API's and the referral forms' per-address counts are kept, so that every
     # worker shares them (redis://127.0.0.1:6379/0, say). Unset: each worker counts alone.
     RATE_LIMIT_REDIS_URL = os.environ.get("RATE_LIMIT_REDIS_URL") or None
+    # How many proxies in front set X-Forwarded-For/-Proto/-Host (0: none; the client's
+    # address is then the connection's). Behind one TLS proxy: 1.
+    TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
     COMPRESS_ALGORITHM = ["br", "gzip"]
     COMPRESS_ALGORITHM_STREAMING = ["br", "deflate"]  # static files are streamed (no gzip there)
     COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript",

@@ -6,6 +6,7 @@ import re
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from werkzeug.routing import IntegerConverter
 
 from app.extensions import db
 from app.models import Service, WaitingTime
@@ -113,8 +114,8 @@ def _private_rules(app: Flask):
             yield rule
 
 
-def _example_path(rule) -> str:
-    values = {name: 1 if type(converter).__name__ == "IntegerConverter" else "x"
+def _example_path(rule, number: int = 1) -> str:
+    values = {name: number if isinstance(converter, IntegerConverter) else "x"
               for name, converter in rule._converters.items()}
     return rule.build(values)[1]
 
@@ -143,3 +144,15 @@ def test_providers_cannot_reach_any_admin_route(app, client, provider):
     for rule in admin_rules:
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert client.open(_example_path(rule), method=method).status_code == 404, f"{method} {rule}"
+
+
+def test_an_id_too_large_for_the_database_is_not_found_on_every_route(app, client, surrey):
+    clear_people()
+    sign_in(client, make_user("admin@partnership.example.org", role="admin"))
+    numbered = [rule for rule in app.url_map.iter_rules()
+                if any(isinstance(c, IntegerConverter) for c in rule._converters.values())]
+    assert len(numbered) >= 5
+    for rule in numbered:
+        path = _example_path(rule, 2**63 - 1) + "0"  # a digit more than the database holds
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert client.open(path, method=method).status_code == 404, f"{method} {path}"

@@ -96,3 +96,24 @@ def test_with_redis_gone_families_are_let_through_and_it_is_logged(purpose, capl
         waits = [rate_limits.seconds_to_wait(purpose, rate_limits.HOUR, 1, "192.0.2.1") for _ in range(3)]
     assert waits == [0, 0, 0]
     assert "Redis unavailable" in caplog.text
+
+
+@pytest.mark.parametrize("hops", [0, 1])
+def test_behind_a_trusted_proxy_each_visitor_has_their_own_allowance(hops):
+    """All requests come from the proxy's address; only with TRUSTED_PROXY_HOPS set is the
+    visitor's own address (X-Forwarded-For) counted. Without it the header is ignored, so
+    nobody escapes the limit by sending one."""
+    class Config(TestConfig):
+        TRUSTED_PROXY_HOPS = hops
+        REFERRAL_LOOKUP_RATE_LIMIT = 1
+
+    app = create_app(Config)
+    with app.app_context():
+        db.create_all()
+    client = app.test_client()
+    guess = {"reference": "EH-2345-67", "email": "a@example.org"}
+    statuses = [client.post("/referrals/track", data=guess,
+                            environ_base={"REMOTE_ADDR": "10.0.0.1"},
+                            headers={"X-Forwarded-For": visitor}).status_code
+                for visitor in ("198.51.100.1", "198.51.100.2")]
+    assert statuses == ([400, 400] if hops else [400, 429])
