@@ -123,6 +123,45 @@ def test_ten_failures_lock_the_account_for_a_while(client, app, people):
     assert _sign_in_password(client, user.email).status_code == 302
 
 
+def test_wrong_codes_lock_the_account_even_with_the_right_password_in_between(client, app, people):
+    """Someone who has the password cannot guess codes for ever by signing in again."""
+    user = make_user("guessed@example.org")
+    for round_number in range(4):
+        _sign_in_password(client, user.email, environ_base={"REMOTE_ADDR": f"192.0.2.{round_number}"})
+        for _ in range(3):
+            client.post("/sign-in/code", data={"code": "000000"})
+    assert accounts.is_locked(db.session.get(User, user.id)), "12 wrong codes in all"
+    # Locked: the right code is refused too, and so is the right password.
+    assert client.post("/sign-in/code", data={"code": _code(user)}).status_code == 400
+    assert client.get("/provider/").status_code == 302
+    assert _sign_in_password(app.test_client(), user.email).status_code == 401
+
+
+def test_a_successful_sign_in_clears_the_count_of_failures(client, people):
+    user = make_user("forgetful@example.org")
+    for _ in range(9):
+        _sign_in_password(client, user.email, "wrong password here")
+    assert _full_sign_in(client, user).status_code == 302
+    assert db.session.get(User, user.id).failed_signins == 0
+
+
+@pytest.mark.parametrize("code", ["é12345", "１２３４５x", "12345\u0000", "٣٤٥٦٧٨"])
+def test_codes_in_any_characters_are_a_wrong_code_not_an_error(client, people, code):
+    user = make_user("unicode@example.org", totp=False)
+    _sign_in_password(client, user.email)
+    assert client.post("/sign-in/set-up", data={"code": code}).status_code == 400
+    user.totp_secret, user.totp_enabled = accounts.new_totp_secret(), True
+    db.session.commit()
+    assert client.post("/sign-in/code", data={"code": code}).status_code == 400
+
+
+def test_full_width_digits_from_a_phone_keyboard_are_read_as_the_code(client, people):
+    user = make_user("fullwidth@example.org")
+    _sign_in_password(client, user.email)
+    typed = _code(user).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    assert client.post("/sign-in/code", data={"code": typed}).status_code == 302
+
+
 def test_sign_in_is_rate_limited_per_address(client, app, people, monkeypatch):
     monkeypatch.setitem(app.config, "SIGNIN_RATE_LIMIT", 3)
     for number in range(3):

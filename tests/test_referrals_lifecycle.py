@@ -138,6 +138,17 @@ def test_a_provider_reading_a_referral_opens_it_and_is_audited(service):
 
 # -- the tracker ----------------------------------------------------------------------------
 
+@pytest.mark.parametrize("email", ["sám@family.example.org", "олена@родина.example.org"])
+def test_a_family_whose_email_has_accents_finds_its_referral_by_reference(service, client, email):
+    referral, _, _ = make_referral(service, email=email)
+    found = client.post("/referrals/track", data={"reference": referral.reference.lower(), "email": email})
+    assert found.status_code == 302
+    assert f"Sent to {service.name}" in _html(client.get(found.headers["Location"]))
+    wrong = client.post("/referrals/track",
+                        data={"reference": referral.reference, "email": "sam@family.example.org"})
+    assert wrong.status_code == 400
+
+
 def test_the_family_follows_the_referral_through_its_link(service, client):
     referral, family_token, _ = make_referral(service)
     response = client.get(f"/referrals/track/{family_token}")

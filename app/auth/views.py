@@ -112,7 +112,7 @@ def second_factor():
         return redirect(url_for("auth.set_up_second_factor"))
     form = CodeForm()
     if form.validate_on_submit():
-        if not accounts.is_locked(user) and accounts.check_second_factor(user, form.code.data):
+        if accounts.check_second_factor(user, form.code.data):
             return _finish(user)
         form.code.errors = [_("The security code is not right. Check your app and try again.")]
     return render_template("auth/form.html", form=form, title=_("Enter your security code"),

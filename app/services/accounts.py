@@ -7,6 +7,7 @@ password and locked account all fail the same way.
 
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -110,8 +111,8 @@ def check_password_sign_in(email: str, password: str, address: str,
                      detail={"reason": "locked" if locked else "credentials"})
         db.session.commit()
         return SignInResult()
-    user.failed_signins = 0
-    user.locked_until = None
+    # The failure count is cleared only once the second factor is done too (complete_sign_in):
+    # otherwise the password alone would reset the count of wrong codes.
     db.session.commit()
     return SignInResult(user=user)
 
@@ -132,6 +133,8 @@ def is_locked(user: User, now: datetime | None = None) -> bool:
 
 def complete_sign_in(user: User) -> None:
     user.last_signin_at = utcnow()
+    user.failed_signins = 0
+    user.locked_until = None
     record_event("signin.succeeded", actor=user.email, subject_type="user", subject_id=user.id)
     db.session.commit()
 
@@ -154,7 +157,10 @@ def totp_uri(user: User, secret: str) -> str:
 
 
 def _digits(code: str) -> str:
-    return "".join(character for character in code if character.isalnum()).upper()
+    """The code's letters and digits, as ASCII (NFKC turns full-width digits into 0-9);
+    anything else is dropped, so a stray "é" makes a wrong code, not an error."""
+    code = unicodedata.normalize("NFKC", code)
+    return "".join(character for character in code if character.isascii() and character.isalnum()).upper()
 
 
 def check_totp(secret: str, code: str, last_step: int | None,
@@ -201,7 +207,12 @@ def new_recovery_codes(user: User) -> list[str]:
 
 
 def check_second_factor(user: User, code: str) -> bool:
-    """An authenticator code or an unused recovery code; either works once. Commits."""
+    """An authenticator code or an unused recovery code; either works once. Commits.
+    Refused while the account is locked (too many wrong codes lock it, as wrong passwords do)."""
+    if is_locked(user):
+        record_event("signin.failed", actor=user.email, detail={"reason": "locked"})
+        db.session.commit()
+        return False
     step = check_totp(user.totp_secret or "", code, user.totp_last_step) if user.totp_secret else None
     if step is not None:
         user.totp_last_step = step

@@ -240,9 +240,10 @@ def find_by_reference(reference: str, email: str) -> tuple[Referral, str] | None
                                                         Referral.anonymised_at.is_(None)))
     if referral is None:
         return None
-    if referral.contact_email and secrets.compare_digest(referral.contact_email, wanted):
+    # As bytes: compare_digest refuses str with non-ASCII characters (sám@…, Олена@…).
+    if referral.contact_email and secrets.compare_digest(referral.contact_email.encode(), wanted.encode()):
         return referral, "family"
-    if referral.referrer_email and secrets.compare_digest(referral.referrer_email, wanted):
+    if referral.referrer_email and secrets.compare_digest(referral.referrer_email.encode(), wanted.encode()):
         return referral, "referrer"
     return None
 
