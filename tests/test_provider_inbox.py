@@ -5,7 +5,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import AuditEvent, Notification, Service
@@ -88,6 +88,19 @@ def test_opening_a_referral_shows_it_marks_it_opened_and_audits_the_view(client,
     views = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "referral.viewed",
                                                         AuditEvent.subject_id == str(referral.id))).all()
     assert [view.actor for view in views] == ["inbox@health.example.org"]
+
+
+def test_two_people_opening_a_new_referral_at_once_both_read_it(client, inbox):
+    referral = _referral(OUR_SERVICE)
+    assert referral.status == "new"  # as this request loaded it
+    # A colleague's request opens it in the meantime (straight to the row, as another worker would).
+    with db.engine.begin() as other_request:
+        other_request.execute(update(Referral).where(Referral.id == referral.id).values(status="opened"))
+    referrals.open_for_provider(referral, user=inbox)  # this request still saw "new"
+    assert referral.status == "opened"
+    views = db.session.scalars(select(AuditEvent.actor).where(
+        AuditEvent.action == "referral.viewed", AuditEvent.subject_id == str(referral.id))).all()
+    assert views == [inbox.email], "the view is recorded all the same"
 
 
 def test_another_providers_referral_is_not_found_and_not_touched(client, inbox):

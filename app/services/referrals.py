@@ -292,7 +292,10 @@ def record_export(referrals: Iterable[Referral], *, user: Any, what: str) -> Non
 def open_for_provider(referral: Referral, *, user: Any) -> None:
     """A provider reads a referral: audited, and the first read moves it to "opened"."""
     if referral.status == ReferralStatus.NEW:
-        change_status(referral, ReferralStatus.OPENED, user=user)
+        try:
+            change_status(referral, ReferralStatus.OPENED, user=user)
+        except InvalidTransition:  # a colleague opened it at the same moment: theirs stands
+            db.session.refresh(referral)
     record_view(referral, user=user)
 
 
