@@ -332,6 +332,10 @@ def test_purge_anonymises_old_referrals_and_nothing_else(service, cli):
                                 kind="account.invitation", dedupe_key="invite-1")
     db.session.add(outbox_other)
     db.session.commit()
+    # The family's and the referrer's addresses, as their requests recorded them.
+    db.session.execute(update(AuditEvent).where(AuditEvent.subject_id.in_((str(old.id), str(recent.id))))
+                       .values(address="203.0.113.7"))
+    db.session.commit()
     old_id, recent_notifications = old.id, count(Notification) - 1 - 7  # old: new, 2 receipts, 2×2 updates
     assert recent_notifications == 2
     events_before, audit_before = count(ReferralEvent), count(AuditEvent)
@@ -352,6 +356,12 @@ def test_purge_anonymises_old_referrals_and_nothing_else(service, cli):
     assert [e.details for e in old.events] == [{}, {}, {"reason": "other"}]
     assert count(ReferralEvent) == events_before
     assert count(AuditEvent) == audit_before + 1
+    addresses = dict(db.session.execute(select(AuditEvent.actor, AuditEvent.address).where(
+        AuditEvent.subject_id == str(old_id), AuditEvent.action != "referral.anonymised")).all())
+    assert addresses["referrer"] is None, "the referrer's network address goes"
+    assert addresses[WORKER.email] == "203.0.113.7", "staff actions keep theirs"
+    assert set(db.session.scalars(select(AuditEvent.address).where(
+        AuditEvent.subject_id == str(recent.id)))) == {"203.0.113.7"}, "the recent referral is untouched"
     assert db.session.scalars(select(Notification).where(Notification.referral_id == old_id)).all() == []
     # Nothing else: the recent referral, its emails, other emails and the service are untouched.
     recent = db.session.get(Referral, recent.id)

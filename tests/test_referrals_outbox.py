@@ -1,6 +1,7 @@
 """The outbox over a real SMTP server (aiosmtpd on a free port): transactions, retries with
 back-off, giving up, two senders at once, SMTP down then up, and the CLI."""
 
+import re
 import threading
 from datetime import timedelta
 
@@ -186,3 +187,8 @@ def test_the_app_sends_straight_after_a_referral_is_submitted(app, referrals_db,
     assert "/referrals/track/" in receipt and "Sam" not in receipt
     db.session.rollback()
     assert outbox.unsent() == []
+    # The family has the tracker link now; the copy kept in the outbox no longer holds it.
+    token = re.search(r"/referrals/track/([\w-]+)", receipt).group(1)
+    kept = db.session.scalars(select(Notification).where(Notification.to == "jo@example.org")).one()
+    assert token not in kept.body and "/referrals/track/(link removed once sent)" in kept.body
+    assert client.get(f"/referrals/track/{token}").status_code == 200

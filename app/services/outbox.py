@@ -10,6 +10,7 @@ until MAIL_MAX_ATTEMPTS, then the message stays as failed for an admin to see.
 """
 
 import contextlib
+import re
 import smtplib
 import threading
 import uuid
@@ -149,10 +150,21 @@ def _mail_domain(sender: str) -> str:
     return address.rsplit("@", 1)[-1] or "localhost"
 
 
+# A path segment this long in a link is a secret (a tracker, invitation, reset or review
+# token): the person it was sent to has it now; the database need not keep it.
+_SECRET_IN_LINK = re.compile(r"(?<=/)[A-Za-z0-9_.~-]{24,}")
+REDACTED = "(link removed once sent)"
+
+
 def _mark_sent(notification: Notification) -> None:
     notification.sent_at = utcnow()
     notification.last_error = None
+    notification.body = redact_links(notification.body)
     db.session.commit()
+
+
+def redact_links(body: str) -> str:
+    return _SECRET_IN_LINK.sub(REDACTED, body)
 
 
 def _record_failure(notification: Notification, error: Exception, now: datetime) -> bool:

@@ -34,6 +34,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
 from app.extensions import db
+from app.models.audit import AuditEvent
 from app.models.directory import Service, utcnow
 from app.models.notifications import Notification
 from app.models.referrals import Referral, ReferralEvent, ReferralStatus, ReferrerType
@@ -474,6 +475,11 @@ def purge(now: datetime | None = None, *, dry_run: bool = False) -> PurgeReport:
                              if key in ("reason", "outcome", "estimate_weeks", "expected_start")}
         report.notifications_deleted += db.session.execute(
             delete(Notification).where(Notification.referral_id == referral.id)).rowcount
+        # The family's and referrer's network addresses go too; staff actions keep theirs.
+        db.session.execute(update(AuditEvent).where(
+            AuditEvent.subject_type == "referral", AuditEvent.subject_id == str(referral.id),
+            AuditEvent.actor.in_(("family", "referrer"))).values(address=None)
+            .execution_options(synchronize_session=False))
         record_event("referral.anonymised", subject_type="referral", subject_id=referral.id,
                      actor="system", detail={"reference": referral.reference})
     if dry_run:
