@@ -72,6 +72,9 @@ class Config:
     SIGNIN_LOCKOUT_MINUTES = int(os.environ.get("SIGNIN_LOCKOUT_MINUTES", "30"))
     INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "7"))
     PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", "60"))
+    # Reset requests an hour from one address, and reset emails an hour to one inbox.
+    PASSWORD_RESET_RATE_LIMIT = int(os.environ.get("PASSWORD_RESET_RATE_LIMIT", "10"))
+    PASSWORD_RESET_EMAILS_PER_HOUR = int(os.environ.get("PASSWORD_RESET_EMAILS_PER_HOUR", "3"))
     TOTP_ISSUER = os.environ.get("TOTP_ISSUER", "Surrey Family Support")
 
     # Email, sent from the outbox (app/services/outbox.py) by `flask notify send` and, best

@@ -9,6 +9,7 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from app import rate_limits
 from app.auth import access
 from app.extensions import db
 from app.models import AccountToken, AuditEvent, Notification, User
@@ -27,6 +28,7 @@ def people(surrey):
 
 
 def clear_people() -> None:
+    rate_limits.reset_all()
     db.session.rollback()
     for model in (Notification, AccountToken, User, AuditEvent):
         db.session.execute(model.__table__.delete())
@@ -210,6 +212,19 @@ def test_password_reset_link_works_once_and_expires(client, people):
     db.session.execute(AccountToken.__table__.update().values(expires_at=utcnow() - timedelta(seconds=1)))
     db.session.commit()
     assert client.get(path).status_code == 404
+
+
+def test_asking_for_resets_again_and_again_cannot_flood_an_inbox_or_go_on_for_ever(client, app, people):
+    user = make_user("flooded@example.org")
+    answers = [client.post("/password-reset", data={"email": user.email}) for _ in range(5)]
+    assert all("Check your email" in a.get_data(as_text=True) for a in answers), "the same page"
+    sent = db.session.scalars(select(Notification).where(Notification.to == user.email)).all()
+    assert len(sent) == app.config["PASSWORD_RESET_EMAILS_PER_HOUR"] == 3
+    for number in range(5):  # up to 10 an hour from one connection, whatever the address
+        client.post("/password-reset", data={"email": f"someone{number}@example.org"})
+    refused = client.post("/password-reset", data={"email": "one.more@example.org"})
+    assert refused.status_code == 429
+    assert "Too many password resets asked for from this connection" in refused.get_data(as_text=True)
 
 
 def test_reset_refuses_mismatched_and_weak_passwords(client, people):

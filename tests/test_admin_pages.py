@@ -1,7 +1,7 @@
 """Partnership admins: people and access, organisations, the audit log, stuck emails."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import AuditEvent, Notification, User
@@ -86,3 +86,15 @@ def test_failed_emails_show_up_and_can_be_tried_again(client, admin):
     db.session.expire_all()
     again = db.session.get(Notification, notification.id)
     assert again.failed_at is None and again.attempts == 0
+
+
+def test_a_familys_stuck_email_shows_without_the_address_that_would_open_its_tracker(client, admin):
+    queue_email("jo.parent@family.example.org", "Your referral EH-7K4M-2Q has been sent", "Body",
+                kind="referral.receipt", key="stuck-family")
+    queue_email("referrals@service.example.org", "New referral EH-7K4M-2Q", "Body",
+                kind="referral.new", key="stuck-service")
+    db.session.execute(update(Notification).values(attempts=8, failed_at=utcnow()))
+    db.session.commit()
+    html = client.get("/admin/outbox").get_data(as_text=True)
+    assert "j•••@family.example.org" in html and "jo.parent@" not in html
+    assert "referrals@service.example.org" in html

@@ -137,7 +137,8 @@ def audit_log():
 @bp.route("/outbox")
 @admin_required
 def emails_not_sent():
-    return render_template("admin/outbox.html", notifications=outbox.needs_attention())
+    return render_template("admin/outbox.html", notifications=outbox.needs_attention(),
+                           shown_recipient=outbox.shown_recipient)
 
 
 @bp.route("/outbox/<int:notification_id>/retry", methods=["POST"])

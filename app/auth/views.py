@@ -21,6 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from app import rate_limits
 from app.auth import access, current_user, never_cache
 from app.auth.forms import CodeForm, NewPasswordForm, ResetRequestForm, SignInForm
 from app.extensions import db
@@ -184,8 +185,18 @@ def _choose_password(token: str, purpose: str, title: str):
 def request_password_reset():
     form = ResetRequestForm()
     if form.validate_on_submit():
+        config = current_app.config
+        if rate_limits.seconds_to_wait("password-reset", rate_limits.HOUR,
+                                       config["PASSWORD_RESET_RATE_LIMIT"], request.remote_addr):
+            form.email.errors = [_("Too many password resets asked for from this connection. "
+                                   "Wait an hour, then try again.")]
+            return render_template("auth/form.html", form=form, title=_("Reset your password")), 429
+        # A few links an hour to any one inbox: asking again and again cannot flood it.
+        flooding = rate_limits.seconds_to_wait("password-reset-inbox", rate_limits.HOUR,
+                                               config["PASSWORD_RESET_EMAILS_PER_HOUR"],
+                                               form.email.data.strip().lower())
         user = accounts.find_user_by_email(form.email.data)
-        if user is not None and user.active and user.password_hash:
+        if not flooding and user is not None and user.active and user.password_hash:
             send_password_reset(user)
             db.session.commit()
         # The same answer whether or not the address has an account.

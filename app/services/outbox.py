@@ -163,6 +163,19 @@ def _mark_sent(notification: Notification) -> None:
     db.session.commit()
 
 
+# Emails to families and referrers: the partnership sees that one is stuck, not whose.
+TO_FAMILIES = ("referral.receipt", "referral.update")
+
+
+def shown_recipient(notification: Notification) -> str:
+    """The address as the admin's outbox page shows it: with a family's or referrer's
+    name part hidden, since with the reference it would open their tracker."""
+    if notification.kind not in TO_FAMILIES:
+        return notification.to
+    name, _, domain = notification.to.partition("@")
+    return f"{name[:1]}•••@{domain}"
+
+
 def redact_links(body: str) -> str:
     return _SECRET_IN_LINK.sub(REDACTED, body)
 
