@@ -7,13 +7,15 @@ from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from app.models.directory import WaitingStatus
+from app.numbers import whole_number
 from app.services.waiting_times import MAX_WEEKS
 
 
 def _whole_weeks(field) -> None:
-    if not field.data.isdigit():
+    weeks = whole_number(field.data)
+    if weeks is None:
         raise ValidationError(_l("Enter the number of weeks as a whole number, like 6"))
-    if not 0 <= int(field.data) <= MAX_WEEKS:
+    if not 0 <= weeks <= MAX_WEEKS:
         raise ValidationError(_l("Enter a number of weeks from 0 to 104"))
 
 
@@ -44,4 +46,4 @@ class WaitingTimeForm(FlaskForm):
 
     @property
     def weeks_number(self) -> int | None:
-        return int(self.weeks.data) if self.weeks.data else None
+        return whole_number(self.weeks.data)

@@ -181,7 +181,7 @@ def _number(value: str | None) -> Any:
     value = (value or "").strip()
     if not value:
         return None
-    return int(value) if re.fullmatch(r"\d{1,4}", value) else value
+    return int(value) if re.fullmatch(r"[0-9]{1,4}", value) else value
 
 
 def _words(value: str | None) -> list[str]:

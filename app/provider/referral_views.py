@@ -77,7 +77,10 @@ def referral_step(referral_id: int, step: str):
         except referrals.InvalidTransition:
             flash(_("Someone else updated this referral meanwhile. Check its history before you try again."))
             return redirect(url_for("provider.referral", referral_id=referral_id))
-        flash(_("Referral %(reference)s updated. The family has been told.", reference=found.reference))
-        return redirect(url_for("provider.referral", referral_id=referral_id))
+        except referrals.InvalidDetails as error:  # something the form let through: say so on it
+            form.refused(error)
+        else:
+            flash(_("Referral %(reference)s updated. The family has been told.", reference=found.reference))
+            return redirect(url_for("provider.referral", referral_id=referral_id))
     return render_template("provider/referral_step.html", form=form, referral=found,
                            title=_(STEP_TITLES[step])), 400 if form.errors else 200

@@ -10,6 +10,7 @@ from wtforms import BooleanField, HiddenField, RadioField, StringField, TextArea
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.models.referrals import ProfessionalKind, ReferrerType
+from app.numbers import whole_number
 from app.services.referrals import NEED_MAX, normalise_reference
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
@@ -134,9 +135,9 @@ class ChildForm(JourneyForm):
             raise ValidationError(_l("Enter your age or date of birth") if self.young_person
                                   else _l("Enter their age or date of birth"))
         if field.data:
-            if not field.data.isdigit():
+            self.age_years = whole_number(field.data)
+            if self.age_years is None:
                 raise ValidationError(_l("Age must be a whole number, like 7"))
-            self.age_years = int(field.data)
             if self.age_years > MAX_AGE:
                 raise ValidationError(_l("Age must be %(max)d or under", max=MAX_AGE))
             self._check_young_person(self.age_years)
@@ -148,7 +149,8 @@ class ChildForm(JourneyForm):
         born = self._date_of_birth(parts)
         years = (self.today.year - born.year
                  - ((self.today.month, self.today.day) < (born.month, born.day)))
-        if self.age.data and self.age.data.isdigit() and int(self.age.data) != years:
+        given = whole_number(self.age.data)
+        if given is not None and given != years:
             raise ValidationError(_l("The date of birth does not match the age"))
         self._check_young_person(years)
         self.date_of_birth, self.age_years = born, years
@@ -164,10 +166,12 @@ class ChildForm(JourneyForm):
     def _date_of_birth(self, parts: list[str]) -> date:
         if not all(parts):
             raise ValidationError(_l("Date of birth must include a day, month and year"))
-        if not all(part.isdigit() for part in parts) or len(parts[2]) != 4:
+        day, month, year = parts
+        if not (re.fullmatch(r"[0-9]{1,2}", day) and re.fullmatch(r"[0-9]{1,2}", month)
+                and re.fullmatch(r"[0-9]{4}", year)):
             raise ValidationError(_l("Date of birth must be a real date, like 27 3 2014"))
         try:
-            born = date(int(parts[2]), int(parts[1]), int(parts[0]))
+            born = date(int(year), int(month), int(day))
         except ValueError:
             raise ValidationError(_l("Date of birth must be a real date, like 27 3 2014")) from None
         if born > self.today:

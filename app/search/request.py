@@ -6,6 +6,7 @@ from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from app.models import AccessRoute, DeliveryMode, ServiceKind
+from app.numbers import whole_number
 from app.search.query import Criteria, clean_text
 from app.search.schema import WAIT_THRESHOLDS
 from app.services import postcodes
@@ -113,7 +114,8 @@ def _whole_number(value: str, low: int, high: int, name: str, errors: dict[str, 
                   message: str) -> int | None:
     if not value:
         return None
-    if not value.isdigit() or not low <= int(value) <= high:
+    number = whole_number(value)
+    if number is None or not low <= number <= high:
         errors[name] = message
         return None
-    return int(value)
+    return number
