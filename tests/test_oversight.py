@@ -1,6 +1,10 @@
 """Partnership oversight: every kind of figure against a count by hand on a small directory
-built here, small numbers suppressed on pages and in CSV, exports audited, and the pages
-closed to everyone but partnership admins.
+built here, small numbers suppressed on pages and in CSV (and not to be worked out from the
+totals beside them), exports audited, and the pages closed to everyone but partnership admins.
+
+The directory is small, so many of its counts are 1 to 4 and the pages hide much of it; the
+hand counts are checked both as the pages show them and, where hidden, as counted
+(`counted`).
 
 The directory (period: Monday 2 to Friday 27 March 2026, "today" Tuesday 31 March 2026;
 no bank holiday in March, and London is on GMT until the 29th, so days are UTC days):
@@ -31,7 +35,8 @@ and outside it: K (s2, sent Sun 1 March, still new), L (s4, sent 2 February, ope
 M (s2, sent Sat 28 March, still new).
 """
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from html import unescape
 
@@ -64,6 +69,8 @@ from tests.conftest import check_page, empty_the_directory, make_user, sign_in
 
 TODAY = date(2026, 3, 31)
 PERIOD = {"period": "custom", "from": "2026-03-02", "to": "2026-03-27"}
+A_FEW = {"period": "custom", "from": "2026-03-03", "to": "2026-03-09"}  # the shortest: C, D and E
+HIDDEN, FEW = oversight.HIDDEN, oversight.FEWER_THAN_5
 PAGES = ["/admin/oversight/", *(f"/admin/oversight/{name}" for name in oversight.SECTIONS)]
 CHILD_NAME = "Zebedee"
 SECRET_WORDS = "my child john smith"
@@ -84,6 +91,11 @@ def rows(section: oversight.Section, table: str) -> list[list]:
 
 def row(section: oversight.Section, table: str, label: str) -> list:
     return next(r for r in rows(section, table) if r[0] == label)
+
+
+def counted(the_scope: oversight.Scope) -> tuple[oversight.Deadline, oversight.Deadline]:
+    """The (opening, decision) deadlines as counted, before anything is hidden."""
+    return oversight._deadlines(the_scope, oversight._cohort(the_scope))[oversight.ALL]
 
 
 # -- the directory ----------------------------------------------------------------------
@@ -252,6 +264,40 @@ def test_one_suppression_rule():
     assert oversight.suppress(None, 0) is None
 
 
+def protected(total: int, parts: list[int]) -> list:
+    """How parts that add up to a total shown (itself a count) read."""
+    counts = {"total": total, **{index: value for index, value in enumerate(parts)}}
+    shown = oversight.protect(counts, [("total", list(range(len(parts))))])
+    return [shown[index] for index in range(len(parts))]
+
+
+def test_a_small_count_cannot_be_worked_out_from_the_total_beside_it():
+    # The reviewer's case: 5 accepted and 1 declined of 6 sent. Alone, the 1 is 6 - 5.
+    assert protected(6, [5, 0, 1, 0, 0]) == [HIDDEN, 0, HIDDEN, 0, 0]
+    # The smallest count shown goes with it, and both read alike.
+    assert protected(30, [12, 3, 7, 8]) == [12, HIDDEN, HIDDEN, 8]
+    assert protected(21, [7, 1, 7, 6]) == [7, HIDDEN, 7, HIDDEN]
+    # Any count equal to the smallest goes too: which of them went would tell.
+    assert protected(11, [0, 5, 5, 1]) == [0, HIDDEN, HIDDEN, HIDDEN]
+    # Two or more small ones hide each other, unless they could only be all 1s or all 4s.
+    assert protected(12, [6, 2, 4, 0]) == [6, FEW, FEW, 0]
+    assert protected(8, [6, 1, 1]) == [HIDDEN, HIDDEN, HIDDEN]
+    assert protected(18, [10, 4, 4]) == [HIDDEN, HIDDEN, HIDDEN]
+    assert protected(9, [6, 2, 1]) == [6, FEW, FEW]
+    # Nothing small, or nothing but zeros beside it: nothing hidden.
+    assert protected(12, [7, 5, 0]) == [7, 5, 0]
+    # Every count above 0 small and all 1s, with a total of 5 or more: the zeros go too; with
+    # no zeros (one referral from each kind of referrer), only the total can hide them.
+    assert protected(5, [1, 1, 1, 1, 1, 0]) == [HIDDEN] * 6
+    ones = oversight.protect({"total": 5, **dict.fromkeys(range(5), 1)}, [("total", list(range(5)))])
+    assert set(ones.values()) == {HIDDEN}
+    # A hidden total hides every count that makes it up, zeros included, in its words.
+    assert protected(3, [2, 0, 1]) == [FEW, FEW, FEW]
+    shown = oversight.protect({"sent": 7, "decided": 6, "waiting": 1, "accepted": 6, "declined": 0},
+                              [("sent", ["decided", "waiting"]), ("decided", ["accepted", "declined"])])
+    assert shown == {"sent": 7, "decided": HIDDEN, "waiting": HIDDEN, "accepted": HIDDEN, "declined": HIDDEN}
+
+
 def test_percentiles_are_nearest_rank():
     assert oversight.percentile({}, 50) is None
     assert oversight.percentile({0: 1, 4: 1}, 50) == 0  # the lower middle value, one that occurred
@@ -353,71 +399,104 @@ def test_waits_as_the_period_ended_how_they_moved_and_which_are_stale(directory)
 
 def test_the_funnel_from_searches_to_decisions(directory):
     section = oversight.referrals(scope())
+    # Opened (16) is hidden: 18 sent less 16 opened leaves 2 not opened, shown as "fewer than
+    # 5" past the deadline and "fewer than 5" within it, so 1 and 1.
     assert rows(section, "funnel") == [
         ["Searches", 21], ["Service pages viewed", 40], ["Referrals started", 14], ["Referrals sent", 18],
-        ["Opened by the service", 16], ["Decided", 15], ["Closed", "fewer than 5"]]
+        ["Opened by the service", HIDDEN], ["Decided", 15], ["Closed", FEW]]
+    opening, deciding = counted(scope())
+    assert (opening.answered, deciding.answered) == (16, 15)
     south = oversight.referrals(scope("south"))
     # Searches by families in the south; everything else for the services there (s3, s5).
+    # Opened (9) and decided (8) are hidden: 10 sent less 9 opened is E alone; 10 less 8
+    # decided is D closed and E waiting, "fewer than 5" each, so 1 and 1.
     assert rows(south, "funnel") == [
         ["Searches", 6], ["Service pages viewed", 25], ["Referrals started", 6], ["Referrals sent", 10],
-        ["Opened by the service", 9], ["Decided", 8], ["Closed", "fewer than 5"]]
+        ["Opened by the service", HIDDEN], ["Decided", HIDDEN], ["Closed", FEW]]
+    opening, deciding = counted(scope("south"))
+    assert (opening.answered, deciding.answered) == (9, 8)
 
 
 def test_outcomes_and_the_reasons_for_declining(directory):
     section = oversight.referrals(scope())
+    # Accepted and declined (7 each) are hidden with the waiting list (G): decided (15) =
+    # accepted + waiting list + declined, so with both 7s shown the waiting list would be 1.
+    # Both 7s go, being equal: hiding one would tell by which one it was.
     assert rows(section, "outcomes") == [
-        ["Accepted", 7, 39],  # A×5, C (waiting list, then a place), J
-        ["Waiting list", "fewer than 5", "fewer than 5"],
-        ["Declined", 7, 39],  # B, F×5, H
-        ["Closed without a decision", "fewer than 5", "fewer than 5"],
-        ["No decision yet", "fewer than 5", "fewer than 5"]]
-    reasons = {r[0]: r[1:] for r in rows(section, "decline-reasons")}
-    assert reasons["The service is not for the child or family's situation"] == ["fewer than 5"] * 2
-    assert reasons["The family lives outside the area the service covers"] == [5, 71]
-    assert reasons["Another reason"] == [0, 0]
-    assert row(section, "close-outcomes", "The service could not get in touch with the family") == [
-        "The service could not get in touch with the family", "fewer than 5"]
-    assert row(section, "close-outcomes", "The support has finished")[1] == 0
+        ["Accepted", HIDDEN, HIDDEN],  # A×5, C (waiting list, then a place), J: 7
+        ["Waiting list", HIDDEN, HIDDEN],  # G
+        ["Declined", HIDDEN, HIDDEN],  # B, F×5, H: 7
+        ["Closed without a decision", FEW, FEW],  # D
+        ["No decision yet", FEW, FEW]]  # E, I: with D, 3 = 18 - 15, which could be 1 + 2 or 2 + 1
+    cohort = oversight._cohort(scope())
+    assert oversight._decisions(cohort) == {"accepted": 7, "waiting-list": 1, "declined": 7}
+    # Declined is hidden, so is every reason (they would add up to it), zeros too.
+    assert [r[1:] for r in rows(section, "decline-reasons")] == [[HIDDEN, HIDDEN]] * 6
+    details = oversight._detail_counts(cohort)
+    assert details["declined"] == {"not-eligible": 2, "outside-area": 5}
+    assert details["closed"] == {"no-contact": 1}
+    # Closed (the total) is fewer than 5, so every way of closing is hidden, 0 too: otherwise
+    # the zeros would say how each of those few referrals ended.
+    assert rows(section, "close-outcomes") == [
+        [label, FEW] for label in map(str, referral_service.CLOSE_OUTCOMES.values())]
 
 
 def test_response_times_and_deadlines(directory):
     section = oversight.referrals(scope())
     # Opened after 0 (×6), 1 (×8), 2 and 6 working days; decided after 2 (×2), 3 (×11), 7 and 20.
+    opening, deciding = counted(scope())
+    assert (opening.in_time, opening.late, opening.waiting_past, opening.waiting_within) == (15, 1, 1, 1)
+    assert (deciding.in_time, deciding.late, deciding.waiting_past, deciding.waiting_within,
+            deciding.closed_undecided) == (15, 0, 0, 2, 1)
+    assert [oversight.percentile(opening.days, p) for p in (50, 90)] == [1, 2]
+    assert [oversight.percentile(deciding.days, p) for p in (50, 90)] == [3, 7]
+    # Opening: late, waiting past and waiting within read "fewer than 5" and make 18 with 15
+    # in time, so each would be 1; and opened (16) is hidden (see the funnel). So the whole
+    # row, and every figure worked out from the referrals opened, is hidden.
     assert rows(section, "response-times") == [
-        ["From sending to being opened", 16, 1, 2], ["From sending to a decision", 15, 3, 7]]
+        ["From sending to being opened", HIDDEN, HIDDEN, HIDDEN], ["From sending to a decision", 15, 3, 7]]
     assert rows(section, "deadlines") == [
         # in time, late, waiting past, waiting within, closed undecided, % in time of those due
-        ["Opened within 5 working days", 15, "fewer than 5", "fewer than 5", "fewer than 5", None, 88],
-        ["Decided within 20 working days", 15, 0, 0, "fewer than 5", "fewer than 5", 100]]
-    # One referral (C) in a day: every figure rests on fewer than 5.
-    one_day = oversight.referrals(scope(period="custom", **{"from": "2026-03-04", "to": "2026-03-04"}))
-    assert rows(one_day, "response-times") == [
-        ["From sending to being opened", "fewer than 5", "fewer than 5", "fewer than 5"],
-        ["From sending to a decision", "fewer than 5", "fewer than 5", "fewer than 5"]]
-    assert row(one_day, "deadlines", "Opened within 5 working days")[-1] == "fewer than 5"
+        ["Opened within 5 working days", HIDDEN, HIDDEN, HIDDEN, HIDDEN, None, HIDDEN],
+        # Waiting past (0) and waiting within (2) make up "no decision yet", which is fewer than
+        # 5: both hidden; and 100% of those due would say the 0.
+        ["Decided within 20 working days", 15, 0, FEW, FEW, FEW, FEW]]
+    # C, D and E in the shortest period allowed: every figure rests on fewer than 5.
+    few = oversight.referrals(scope(**A_FEW))
+    assert rows(few, "response-times") == [
+        ["From sending to being opened", FEW, FEW, FEW], ["From sending to a decision", FEW, FEW, FEW]]
+    assert row(few, "deadlines", "Opened within 5 working days")[1:] == [FEW, FEW, FEW, FEW, None, FEW]
 
 
 def test_who_referred_and_each_district(directory):
     section = oversight.referrals(scope())
+    # 8 + 6 shown of 18 sent: the four "fewer than 5" could only be 1 each, so the school's 6
+    # is hidden too and all five read alike.
     assert rows(section, "referrers") == [
-        ["Family (a parent or carer)", 8, 44], ["Young person", "fewer than 5", "fewer than 5"],
-        ["School", 6, 33], ["Health", "fewer than 5", "fewer than 5"],
-        ["Other professional", "fewer than 5", "fewer than 5"],
-        ["Professional (kind no longer kept)", "fewer than 5", "fewer than 5"]]
+        ["Family (a parent or carer)", 8, 44], ["Young person", HIDDEN, HIDDEN], ["School", HIDDEN, HIDDEN],
+        ["Health", HIDDEN, HIDDEN], ["Other professional", HIDDEN, HIDDEN],
+        ["Professional (kind no longer kept)", HIDDEN, HIDDEN]]
+    assert list(oversight._referrer_counts(oversight._cohort(scope())).values()) == [8, 1, 6, 1, 1, 1]
+    # Opened in time is hidden for the county (see the deadlines), so in each district too.
     assert rows(section, "referrals-by-district") == [
-        ["North District", 14, 12, 92, 13, 100],  # s1, s2, s5: B late; I not due yet
-        ["South District", 10, 9, 90, 8, 100],  # s3, s5: E past 5 days unopened; D closed
-        ["County-wide", 0, 0, None, 0, None]]
+        ["North District", 14, HIDDEN, HIDDEN, 13, 100],  # s1, s2, s5: B late; I not due yet
+        ["South District", 10, HIDDEN, HIDDEN, 8, 100],  # s3, s5: E past 5 days unopened; D closed
+        ["County-wide", 0, HIDDEN, HIDDEN, 0, None]]
+    by_district = oversight._deadlines(scope(), oversight._cohort(scope()), by_district=True)
+    assert {key: (opening.in_time, opening.due) for key, (opening, _) in by_district.items()} == {
+        "north": (12, 13), "south": (9, 10)}
+    # One district: its row is the totals, hidden as in its funnel and deadlines.
     assert rows(oversight.referrals(scope("south")), "referrals-by-district") == [
-        ["South District", 10, 9, 90, 8, 100]]
+        ["South District", 10, HIDDEN, HIDDEN, HIDDEN, HIDDEN]]
 
 
 def test_referrals_late_now_are_listed_by_service_as_the_reminders_count_them(directory):
     section = oversight.referrals(scope())
+    # Each column adds up to 2, fewer than 5: its zeros are hidden too.
     assert rows(section, "overdue") == [
-        ["County nursing", "Org A", "County-wide", 0, "fewer than 5"],  # L: opened, no decision
-        ["North parenting", "Org B", "North District", "fewer than 5", "fewer than 5"],  # K
-        ["South parenting", "Org A", "South District", "fewer than 5", 0],  # E
+        ["County nursing", "Org A", "County-wide", FEW, FEW],  # L: opened, no decision
+        ["North parenting", "Org B", "North District", FEW, FEW],  # K
+        ["South parenting", "Org A", "South District", FEW, FEW],  # E
     ]
     late = referral_service.overdue(now=datetime(2026, 3, 31, 12))
     by_service = {}
@@ -465,7 +544,8 @@ def test_the_overview_gathers_the_headlines(directory):
         "Services on offer": 5, "Gaps: a category with no service in a district": 3,
         "County-wide services": 1, "Median wait at the end of the period (weeks)": 4,
         "Services with no wait confirmed recently": 2, "Referrals sent": 18,
-        "Opened within 5 working days (%)": 88, "Decided within 20 working days (%)": 100,
+        # 88% and 100% as counted, hidden as on the referrals page (see its deadlines).
+        "Opened within 5 working days (%)": HIDDEN, "Decided within 20 working days (%)": FEW,
         "Services with referrals waiting past a deadline now": 3, "Searches": 21,
         "Searches that found nothing (%)": 48, "Listings overdue for review": 2,
         "Problems reported by the public, open": 3, "Emails stuck in the outbox": 3}
@@ -479,19 +559,132 @@ def test_bad_choices_are_named(directory):
                           ({"from": "2026-03-02", "to": "2026-04-01"}, "to"),
                           ({"from": "2026-03-05", "to": "2026-03-02"}, "from"),
                           ({"from": "2020-01-01", "to": "2026-03-02"}, "from"),
-                          ({"to": "2026-03-02"}, "from")]:
+                          ({"to": "2026-03-02"}, "from"),
+                          ({"from": "2026-03-04", "to": "2026-03-04"}, "from"),  # one day
+                          ({"from": "2026-03-03", "to": "2026-03-08"}, "from")]:  # six
         with pytest.raises(oversight.ScopeError) as error:
             oversight.parse_scope({"period": "custom", **values}, today=TODAY)
         assert [f for f, _ in error.value.errors] == [field], values
     assert oversight.parse_scope({"period": "custom", "from": "2/3/2026", "to": "27/03/2026"},
                                  today=TODAY).start == date(2026, 3, 2)
+    week = oversight.parse_scope({"period": "custom", **A_FEW}, today=TODAY)  # 7 days: allowed
+    assert (week.end - week.start).days + 1 == oversight.MIN_CUSTOM_DAYS == 7
     quarter = oversight.parse_scope({"period": "quarter"}, today=TODAY)
     assert (quarter.start, quarter.end) == (date(2026, 1, 1), TODAY)
     four_weeks = oversight.parse_scope({}, today=TODAY)
     assert (four_weeks.district, four_weeks.start, four_weeks.end) == ("all", date(2026, 3, 4), TODAY)
 
 
+@pytest.fixture
+def more_referrals(directory) -> Iterator[Callable]:
+    """Adds referrals (as `_referral` does) for one test, and takes them away after it."""
+    before = set(db.session.scalars(select(Referral.id)))
+    db.session.commit()
+    yield _referral
+    db.session.rollback()
+    added = [number for number in db.session.scalars(select(Referral.id)) if number not in before]
+    db.session.execute(delete(ReferralEvent).where(ReferralEvent.referral_id.in_(added)))
+    db.session.execute(delete(Referral).where(Referral.id.in_(added)))
+    db.session.commit()
+
+
+def accepted(day: str) -> list:
+    return [("opened", at(day, 11), {}), ("accepted", at(day, 12), {"expected_start": "2026-02-01"})]
+
+
+def test_one_small_decline_reason_beside_the_declined_total(more_referrals):
+    """In a week: 8 accepted, 6 declined as outside the area and 1 because another service is
+    better placed. Declined (7) is shown, so the 1 would be 7 - 6: the 6 is hidden with it."""
+    for _ in range(8):
+        more_referrals("s1", at("2026-02-09"), accepted("2026-02-09"))
+    for reason in 6 * ["outside-area"] + ["other-service"]:
+        more_referrals("s1", at("2026-02-10"), [("opened", at("2026-02-10", 11), {}),
+                                                ("declined", at("2026-02-10", 12), {"reason": reason})])
+    db.session.commit()
+    week = oversight.referrals(scope(period="custom", **{"from": "2026-02-09", "to": "2026-02-15"}))
+    assert rows(week, "outcomes")[:3] == [["Accepted", 8, 53], ["Waiting list", 0, 0], ["Declined", 7, 47]]
+    assert rows(week, "decline-reasons") == [
+        ["The service is not for the child or family's situation", 0, 0],
+        ["The family lives outside the area the service covers", HIDDEN, HIDDEN],
+        ["Another service is better placed to help", HIDDEN, HIDDEN],
+        ["The service is not taking new referrals at the moment", 0, 0],
+        ["The service could not get in touch with the family", 0, 0],
+        ["Another reason", 0, 0]]
+
+
+def test_a_district_with_few_referrals_beside_the_county_total(more_referrals):
+    """Six referrals to a service in the north and one in the south, in a week: the south's 1
+    would be the county's 7 less the north's 6, so the north's 6 is hidden too."""
+    for _ in range(6):
+        more_referrals("s1", at("2026-01-19"), accepted("2026-01-19"))
+    more_referrals("s3", at("2026-01-20"), accepted("2026-01-20"))
+    db.session.commit()
+    week = oversight.referrals(scope(period="custom", **{"from": "2026-01-19", "to": "2026-01-25"}))
+    assert row(week, "funnel", "Referrals sent") == ["Referrals sent", 7]
+    assert rows(week, "referrals-by-district") == [
+        ["North District", HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN],
+        ["South District", HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN],
+        ["County-wide", 0, 0, None, 0, None]]
+    # The deadlines themselves are all in time: 7 of 7.
+    assert rows(week, "deadlines")[0][1:3] == [7, 0]
+
+
 # -- the pages ----------------------------------------------------------------------------
+
+def page_rows(html: str, table: str) -> list[list[str]]:
+    """A table's rows on a page, each cell's text."""
+    body = html.split(f'id="table-{table}"', 1)[1].split("</table>", 1)[0].split("<tbody", 1)[1]
+    return [[" ".join(re.sub(r"<[^>]+>", " ", cell).split())
+             for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", found, re.S)]
+            for found in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
+
+
+def test_the_reviewers_case_five_accepted_and_one_declined(client, admin, more_referrals):
+    """Five referrals accepted on day A, one declined on day B, nothing else between them. The
+    period A to B used to show accepted 5, declined "fewer than 5" of 6 sent: so 1."""
+    for _ in range(5):
+        more_referrals("s1", at("2026-01-05"), accepted("2026-01-05"))
+    more_referrals("s1", at("2026-01-12"), [("opened", at("2026-01-12", 11), {}),
+                                            ("declined", at("2026-01-13"), {"reason": "not-eligible"})])
+    db.session.commit()
+    a_to_b = {"district": "all", "period": "custom", "from": "2026-01-05", "to": "2026-01-12"}
+    expected = [["Accepted", "hidden", "hidden"], ["Waiting list", "0", "0"],
+                ["Declined", "hidden", "hidden"], ["Closed without a decision", "0", "0"],
+                ["No decision yet", "0", "0"]]
+    html = client.get("/admin/oversight/referrals", query_string=a_to_b).get_data(as_text=True)
+    assert page_rows(html, "outcomes") == expected
+    funnel = page_rows(html, "funnel")
+    assert ["Referrals sent", "6"] in funnel and ["Decided", "6"] in funnel
+    # Declined is hidden, so every reason is: shown, they would add up to it.
+    assert {r[1] for r in page_rows(html, "decline-reasons")} == {"hidden"}
+    csv = client.get("/admin/oversight/outcomes.csv", query_string=a_to_b).get_data(as_text=True)
+    assert csv.splitlines()[1:] == [",".join(r) for r in expected]
+    reasons = client.get("/admin/oversight/decline-reasons.csv", query_string=a_to_b).get_data(as_text=True)
+    assert all(line.endswith(",hidden,hidden") for line in reasons.splitlines()[1:])
+    # The chart shows words for both, not bars.
+    assert html.count('font-style="italic">hidden</text>') >= 2
+    # The overview reads the referral figures as the referrals page does.
+    section = oversight.referrals(scope(period="custom", **{"from": "2026-01-05", "to": "2026-01-12"}))
+    summary = {r[0]: r[1] for r in rows(oversight.overview(
+        scope(period="custom", **{"from": "2026-01-05", "to": "2026-01-12"})), "summary")}
+    assert summary["Referrals sent"] == row(section, "funnel", "Referrals sent")[1] == 6
+    assert summary["Decided within 20 working days (%)"] == rows(section, "deadlines")[1][-1] == 100
+    # And the day B alone, which would give the one referral away, cannot be asked for.
+    day_b = {**a_to_b, "from": "2026-01-12"}
+    response = client.get("/admin/oversight/referrals", query_string=day_b)
+    check_page(response, 400)
+    assert "Choose at least 7 days" in response.get_data(as_text=True)
+    assert client.get("/admin/oversight/outcomes.csv", query_string=day_b).status_code == 400
+
+
+def test_the_overview_and_the_referrals_page_agree(directory):
+    for the_scope in (scope(), scope("north"), scope("south"), scope(**A_FEW)):
+        section = oversight.referrals(the_scope)
+        summary = {r[0]: r[1] for r in rows(oversight.overview(the_scope), "summary")}
+        assert summary["Referrals sent"] == row(section, "funnel", "Referrals sent")[1]
+        shares = [summary["Opened within 5 working days (%)"], summary["Decided within 20 working days (%)"]]
+        assert shares == [r[-1] for r in rows(section, "deadlines")]
+
 
 def _csv_urls() -> list[str]:
     query = "&".join(f"{key}={value}" for key, value in PERIOD.items())
@@ -536,15 +729,15 @@ def test_small_numbers_are_suppressed_on_the_pages_and_in_csv(client, admin):
     funnel = client.get(_csv_urls()[list(oversight.TABLES).index("funnel")]).get_data(as_text=True)
     assert "Referrals sent,18\r\n" in funnel and "Closed,fewer than 5\r\n" in funnel
     outcomes = client.get(_csv_urls()[list(oversight.TABLES).index("outcomes")]).get_data(as_text=True)
-    assert "Waiting list,fewer than 5,fewer than 5" in outcomes
+    assert "Waiting list,hidden,hidden" in outcomes
+    assert "No decision yet,fewer than 5,fewer than 5" in outcomes
     page = client.get("/admin/oversight/referrals", query_string=PERIOD).get_data(as_text=True)
-    assert page.count("fewer than 5") >= 20
-    one_day = {"period": "custom", "from": "2026-03-04", "to": "2026-03-04"}
-    overview = client.get("/admin/oversight/", query_string=one_day).get_data(as_text=True)
+    assert page.count("fewer than 5") >= 20 and page.count(">hidden<") >= 20
+    overview = client.get("/admin/oversight/", query_string=A_FEW).get_data(as_text=True)
     assert "fewer than 5" in overview
-    times = client.get("/admin/oversight/response-times.csv", query_string=one_day).get_data(as_text=True)
+    times = client.get("/admin/oversight/response-times.csv", query_string=A_FEW).get_data(as_text=True)
     assert times.splitlines()[1] == "From sending to being opened,fewer than 5,fewer than 5,fewer than 5"
-    summary = client.get("/admin/oversight/summary.csv", query_string=one_day).get_data(as_text=True)
+    summary = client.get("/admin/oversight/summary.csv", query_string=A_FEW).get_data(as_text=True)
     assert "Referrals sent,fewer than 5,referrals" in summary
     # A chart shows words, not a bar, for a suppressed figure.
     assert 'font-style="italic">fewer than 5</text>' in page
@@ -568,7 +761,9 @@ def test_bad_choices_are_a_400_with_a_message_never_a_500(client, admin):
                            ({"period": "custom", "from": "2026-03-05", "to": "2026-03-01"},
                             "The first day must be on or before the last day"),
                            ({"period": "custom", "from": "2026-03-05", "to": "2099-03-01"},
-                            "The last day must be today or earlier")]:
+                            "The last day must be today or earlier"),
+                           ({"period": "custom", "from": "2026-03-04", "to": "2026-03-04"},
+                            "Choose at least 7 days")]:
         for path in PAGES:
             response = client.get(path, query_string=query)
             check_page(response, 400)

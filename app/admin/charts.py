@@ -3,7 +3,7 @@
 Each chart is an image with a title and a description (role="img", <title>, <desc>), a
 label and a value written beside every bar (so colour never carries the meaning alone),
 and a visible link to the table with the same figures. A value that is not a number
-(suppressed: "fewer than 5", or missing) gets no bar, only its words.
+(suppressed: "fewer than 5" or "hidden", or missing) gets no bar, only its words.
 """
 
 from collections.abc import Sequence
@@ -87,5 +87,5 @@ def describe(rows: Sequence[tuple[str, Any]], unit: str = "") -> str:
         text += f" Highest: {high[0]}, {_words(high[1], unit)}. Lowest: {low[0]}, {_words(low[1], unit)}."
     hidden = len(rows) - len(numbered)
     if hidden:
-        text += f" {hidden} shown in words only (fewer than 5, or no figure)."
+        text += f" {hidden} shown in words only (fewer than 5, hidden, or no figure)."
     return text + " Every figure is in the table linked below the chart."

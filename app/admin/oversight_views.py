@@ -30,7 +30,9 @@ INTROS = {
     "waiting": "How long families wait, from what providers confirmed: as the period ended, how it "
                "moved across the period, and which services have not confirmed a wait lately.",
     "referrals": "From a search to a decision, and whether referrals were answered in time. Fewer than "
-                 "5 referrals are shown as \u201cfewer than 5\u201d so that no family can be identified.",
+                 "5 referrals are shown as \u201cfewer than 5\u201d so that no family can be identified. "
+                 "Where that could be worked out from a total, the next smallest count is hidden too, and "
+                 "both read \u201chidden\u201d.",
     "demand": "What families searched for, and what found nothing: where provision may be missing.",
     "freshness": "Listings overdue for review, problems reported by the public, and emails stuck in "
                  "the outbox, as of today.",

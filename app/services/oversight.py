@@ -3,7 +3,35 @@
 Five sections, each a set of tables for one district (or the whole county, or the
 county-wide services) and one period: coverage, waiting, referrals, demand and freshness.
 The pages draw charts from the tables and offer each table as CSV; both show exactly what
-is computed here, so suppression (`suppress`) is applied once, here.
+is computed here, so suppression (`suppress`, `protect`) is applied once, here.
+
+Small numbers: a count of 1 to 4 referrals reads "fewer than 5". Where counts add up to a
+total that is shown (on the page, in another table or as a difference of two shown
+figures), hidden counts must not be worked out from it: if only one of them is hidden, or
+they could only be all 1s or all 4s, the smallest count shown above 0 (and any equal to
+it) is hidden too, and every hidden count of that group reads "hidden" (so the words do not
+tell the small one from the other). 0 is shown beside a total that is shown; when the total
+is hidden, so is every count that makes it up, zeros included. A figure worked out from a
+hidden count (a share, a median) is hidden with it. The groups (`_deadline_counts`,
+`_referral_counts`, `referrals`, `_overdue`):
+
+- referrals sent = opened + not opened past the 5-day deadline + not opened within it;
+  opened = opened in time + late;
+- referrals sent = decided + closed without a decision + no decision yet; decided =
+  accepted + waiting list + declined = decided in time + late; no decision yet = waiting
+  past the 20-day deadline + within it;
+- declined = the decline reasons; closed (the funnel) = the closing outcomes; sent = who
+  referred; and for the whole county, sent, opened in time and decided in time = the
+  districts' rows (a service in two districts counts in both: a check, not an exact sum);
+- each column of the referrals late now (their total is nearly what a custom period of five
+  years shows as not yet answered past the deadline).
+
+If nothing above 0 is left to hide beside a group that could still be worked out, its zeros
+are hidden too, and if it has none (every count is 1), its total. Searches, page views and
+services are not about a family and are not suppressed. A custom period is at least
+MIN_CUSTOM_DAYS days long, so no page is about one day's referrals. Not covered: comparing
+views, such as two overlapping periods or a district's page with the county's, can still
+narrow down a count one page hides.
 
 Where things are counted:
 
@@ -31,7 +59,7 @@ a search: the searcher's (SearchRecord.district, from the outcode or the area ch
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -83,6 +111,8 @@ PERIODS = {"4w": "Last 4 weeks", "quarter": "Last 3 months", "year": "Last 12 mo
 MAX_YEARS_BACK = 5
 SMALL = 5
 FEWER_THAN_5 = "fewer than 5"
+HIDDEN = "hidden"  # a count hidden so that a small one beside it cannot be worked out
+MIN_CUSTOM_DAYS = 7
 TOP = 20  # rows in the most-searched lists
 
 
@@ -97,6 +127,97 @@ def suppress(value: Any, *counts: int) -> Any:
         if isinstance(count, int) and 0 < count < SMALL:
             return FEWER_THAN_5
     return value
+
+
+Group = tuple[Hashable, Sequence[Hashable]]  # (total, the counts that add up to it)
+
+
+def protect(counts: Mapping[Hashable, int], groups: Sequence[Group]) -> dict[Hashable, Any]:
+    """What each count reads: the number, "fewer than 5" or "hidden" (the rule in the module
+    docstring). `groups` are (total, parts), every key one of `counts`; a count is a part in
+    one group at most. Hiding goes from a total to its parts and between parts; from parts to
+    their total only when every part is 1 (then only the total can hide them)."""
+    hidden = {key for key, value in counts.items() if 0 < value < SMALL}
+    whole: set[int] = set()  # groups with every part hidden
+    forced: set[int] = set()  # ... because nothing less would do: every part reads "hidden"
+    while True:
+        words = _words(counts, groups, hidden, forced)
+        for index, (total, parts) in enumerate(groups):
+            if index in whole:
+                continue
+            if total in hidden:
+                hidden.update(parts)
+                whole.add(index)
+                break
+            concealed = [part for part in parts if part in hidden]
+            if concealed and _worked_out([counts[part] for part in concealed],
+                                         [words[part] for part in concealed]):
+                shown = [part for part in parts if part not in hidden and counts[part] > 0]
+                if shown:  # the smallest, and any equal to it: which one went would tell
+                    smallest = min(counts[part] for part in shown)
+                    hidden.update(part for part in shown if counts[part] == smallest)
+                else:  # every count above 0 is hidden already: hide the zeros too
+                    hidden.update(parts)
+                    whole.add(index)
+                    forced.add(index)
+                    if all(counts[part] == 1 for part in parts):  # no zeros, all 1s: the total
+                        hidden.add(total)
+                break
+        else:
+            return {key: words.get(key, value) for key, value in counts.items()}
+
+
+def _words(counts: Mapping[Hashable, int], groups: Sequence[Group], hidden: set,
+           forced: set[int]) -> dict[Hashable, str]:
+    """ "fewer than 5" for a hidden count, unless it is 5 or more, or in a group where one
+    is (or whose hidden total reads "hidden"): then "hidden", for all of that group alike."""
+    loud = {key for key in hidden if counts[key] >= SMALL}
+    changed = True
+    while changed:
+        changed = False
+        for index, (total, parts) in enumerate(groups):
+            concealed = {part for part in parts if part in hidden}
+            if concealed - loud and (index in forced or total in loud or concealed & loud):
+                loud |= concealed
+                changed = True
+    return {key: HIDDEN if key in loud else FEWER_THAN_5 for key in hidden}
+
+
+def _worked_out(values: list[int], words: list[str]) -> bool:
+    """Whether any of the counts hidden in a group whose total is shown can be worked out:
+    their sum is known (the total less the counts shown), each is at least 1 (a 0 would be
+    shown), and one that reads "fewer than 5" at most 4."""
+    if len(values) == 1:
+        return True
+    rest = sum(values)
+    for index, word in enumerate(words):
+        others = words[:index] + words[index + 1:]
+        highest = rest - len(others)
+        if word == FEWER_THAN_5:
+            highest = min(highest, SMALL - 1)
+        lowest = 1 if HIDDEN in others else max(1, rest - (SMALL - 1) * len(others))
+        if lowest >= highest:
+            return True
+    return False
+
+
+class Figures:
+    """Referral counts as the pages show them, protected together (`protect`)."""
+
+    def __init__(self, counts: Mapping[Hashable, int], groups: Sequence[Group]):
+        self.counts = dict(counts)
+        self.shown = protect(self.counts, groups)
+
+    def __getitem__(self, key: Hashable) -> Any:
+        return self.shown[key]
+
+    def resting_on(self, value: Any, *keys: Hashable) -> Any:
+        """A figure worked out from these counts: hidden, in the same words, if any of them is."""
+        words = {self.shown[key] for key in keys if isinstance(self.shown[key], str)}
+        return (HIDDEN if HIDDEN in words else FEWER_THAN_5) if words else value
+
+    def share(self, part: Hashable, whole: Hashable) -> Any:
+        return self.resting_on(_share(self.counts[part], self.counts[whole]), part, whole)
 
 
 def _share(part: int, whole: int) -> int | None:
@@ -226,6 +347,9 @@ def _custom_dates(args: Mapping[str, str], today: date,
         errors.append(("from", "The first day must be on or before the last day"))
     if start < earliest:
         errors.append(("from", f"The first day must be within the last {MAX_YEARS_BACK} years"))
+    if start <= end and (end - start).days + 1 < MIN_CUSTOM_DAYS:
+        errors.append(("from", f"Choose at least {MIN_CUSTOM_DAYS} days, so that the figures "
+                               f"cannot single out a family's referral"))
     return start, end
 
 
@@ -798,11 +922,68 @@ REFERRER_LABELS = {
 }
 
 
+def _deadline_counts(opening: Deadline, deciding: Deadline) -> tuple[dict[Hashable, int], list[Group]]:
+    """The counts every referral figure hangs from, with their groups: sent, opened, decided,
+    and each deadline's states."""
+    counts: dict[Hashable, int] = {
+        "sent": opening.in_time + opening.late + opening.waiting_past + opening.waiting_within,
+        "opened": opening.answered, "decided": deciding.answered,
+        "closed-undecided": deciding.closed_undecided,
+        "undecided": deciding.waiting_past + deciding.waiting_within,
+    }
+    for name, deadline in (("open", opening), ("decide", deciding)):
+        counts.update({(name, "in-time"): deadline.in_time, (name, "late"): deadline.late,
+                       (name, "waiting-past"): deadline.waiting_past,
+                       (name, "waiting-within"): deadline.waiting_within})
+    groups: list[Group] = [
+        ("sent", ["opened", ("open", "waiting-past"), ("open", "waiting-within")]),
+        ("opened", [("open", "in-time"), ("open", "late")]),
+        ("sent", ["decided", "closed-undecided", "undecided"]),
+        ("decided", [("decide", "in-time"), ("decide", "late")]),
+        ("undecided", [("decide", "waiting-past"), ("decide", "waiting-within")]),
+    ]
+    return counts, groups
+
+
+@dataclass
+class ReferralCounts:
+    opening: Deadline
+    deciding: Deadline
+    counts: dict[Hashable, int]
+    groups: list[Group]
+    referrers: list[Hashable]
+    districts: dict[str, tuple[Deadline, Deadline]]
+
+
+def _referral_counts(scope: Scope, cohort: list) -> ReferralCounts:
+    """The counts the overview shows referral figures from (sent, the deadlines), and the
+    groups that can hide one of them: who referred and the districts (when each of their
+    counts is 1). The referrals page adds groups that cannot (outcomes, reasons, closing:
+    their totals are not on the overview, and decided would hide itself first, at 3), so
+    both pages read the same."""
+    opening, deciding = _deadlines(scope, cohort)[ALL]
+    counts, groups = _deadline_counts(opening, deciding)
+    referrers = _add_group(counts, groups, "sent", _referrer_counts(cohort))
+    districts = _district_counts(scope, cohort, counts, groups)
+    return ReferralCounts(opening, deciding, counts, groups, referrers, districts)
+
+
+def _deadline_share(figures: Figures, name: str, deadline: Deadline) -> Any:
+    """In time, as a % of the referrals whose deadline has come."""
+    return figures.resting_on(_share(deadline.in_time, deadline.due), (name, "in-time"), (name, "late"),
+                              (name, "waiting-past"))
+
+
+def _add_group(counts: dict[Hashable, int], groups: list[Group], total: Hashable,
+               parts: Mapping[Hashable, int]) -> list[Hashable]:
+    counts.update(parts)
+    groups.append((total, list(parts)))
+    return list(parts)
+
+
 def referrals(scope: Scope) -> Section:
     cohort = _cohort(scope)
-    sent, opened, decided, closed = db.session.execute(
-        select(func.count(), func.count(Referral.opened_at), func.count(Referral.decided_at),
-               func.count(Referral.closed_at)).where(*cohort)).one()
+    closed = db.session.scalar(select(func.count(Referral.closed_at)).where(*cohort))
     activity = dict(db.session.execute(
         select(ActivityCount.kind, func.sum(ActivityCount.count))
         .where(ActivityCount.day >= scope.start, ActivityCount.day <= scope.end,
@@ -811,25 +992,49 @@ def referrals(scope: Scope) -> Section:
     searches = db.session.scalar(
         select(func.count()).select_from(SearchRecord).where(*_search_filters(scope)))
     started = activity.get(ActivityKind.REFERRAL_STARTED) or 0
+
+    # Every referral count of the page, protected together: see the module docstring.
+    found = _referral_counts(scope, cohort)
+    open_deadline, decide_deadline = found.opening, found.deciding
+    counts, groups = found.counts, found.groups
+    counts["closed"] = closed
+    decisions = _decisions(cohort)
+    _add_group(counts, groups, "decided", {("outcome", status): decisions.get(status, 0)
+                                           for status in ReferralStatus.DECISIONS})
+    details = _detail_counts(cohort)
+    reasons = _add_group(counts, groups, ("outcome", ReferralStatus.DECLINED),
+                         _labelled("reason", details[ReferralStatus.DECLINED], DECLINE_REASONS))
+    endings = _add_group(counts, groups, "closed",
+                         _labelled("close", details[ReferralStatus.CLOSED], CLOSE_OUTCOMES))
+    figures = Figures(counts, groups)
+
     funnel = Table("funnel", "From searching to a decision", ["Step", "Number"], [
         ["Searches", searches],
         ["Service pages viewed", activity.get(ActivityKind.SERVICE_VIEW) or 0],
         ["Referrals started", suppress(started)],
-        ["Referrals sent", suppress(sent)],
-        ["Opened by the service", suppress(opened)],
-        ["Decided", suppress(decided)],
-        ["Closed", suppress(closed)],
+        ["Referrals sent", figures["sent"]],
+        ["Opened by the service", figures["opened"]],
+        ["Decided", figures["decided"]],
+        ["Closed", figures["closed"]],
     ], numeric=(1,), note="Searches are by families in the district; page views, referrals started "
                           "and sent are for its services. Opened, decided and closed: of the referrals "
                           "sent in the period, so far.")
-
-    outcome_table, declined = _outcomes(cohort, sent)
-    details = _detail_counts(cohort)
-    open_deadline, decide_deadline = _deadlines(scope, cohort)[ALL]
+    outcomes = Table("outcomes", "Where the referrals stand",
+                     ["Outcome", "Referrals", "Share of referrals sent (%)"],
+                     [[label, figures[key], figures.share(key, "sent")] for label, key in OUTCOMES],
+                     numeric=(1, 2), note="A referral's latest decision: one put on a waiting list and "
+                                          "then accepted counts as accepted.")
+    declined = ("outcome", ReferralStatus.DECLINED)
+    why = Table("decline-reasons", "Why referrals were declined",
+                ["Reason", "Referrals", "Share of declined (%)"],
+                [[_label(key, DECLINE_REASONS), figures[key], figures.share(key, declined)]
+                 for key in reasons], numeric=(1, 2))
+    ended = Table("close-outcomes", "How closed referrals ended", ["Outcome", "Referrals"],
+                  [[_label(key, CLOSE_OUTCOMES), figures[key]] for key in endings], numeric=(1,))
     times = Table("response-times", "Working days to answer a referral",
                   ["Measure", "Referrals", "Median (working days)", "90th percentile (working days)"], [
-                      _times_row("From sending to being opened", open_deadline),
-                      _times_row("From sending to a decision", decide_deadline),
+                      _times_row("From sending to being opened", open_deadline, figures, "opened"),
+                      _times_row("From sending to a decision", decide_deadline, figures, "decided"),
                   ], numeric=(1, 2, 3),
                   note="Working days after the day a referral was sent, up to the day it was opened "
                        "or decided (0: the same day). Only referrals answered so far.")
@@ -838,59 +1043,51 @@ def referrals(scope: Scope) -> Section:
                        "Not yet answered, within the deadline", "Closed without a decision",
                        "In time (% of those due)"], [
                           _deadline_row(f"Opened within {OPEN_WITHIN_WORKING_DAYS} working days",
-                                        open_deadline, with_closed=False),
+                                        "open", open_deadline, figures),
                           _deadline_row(f"Decided within {DECIDE_WITHIN_WORKING_DAYS} working days",
-                                        decide_deadline, with_closed=True),
+                                        "decide", decide_deadline, figures),
                       ], numeric=(1, 2, 3, 4, 5, 6),
                       note="A deadline is met when the referral is opened (or decided) before that many "
                            "full working days have passed since the day it was sent, as in the "
                            "reminders providers get.")
+    who = Table("referrers", "Who made the referrals", ["Referred by", "Referrals", "Share (%)"],
+                [[key[1], figures[key], figures.share(key, "sent")] for key in found.referrers],
+                numeric=(1, 2))
     return Section("referrals", "Referrals", [
-        funnel, outcome_table, _reasons(details[ReferralStatus.DECLINED], declined),
-        _close_outcomes(details[ReferralStatus.CLOSED]), times, deadlines,
-        _by_referrer(cohort, sent), _by_district(scope, cohort, (open_deadline, decide_deadline)),
-        _overdue(scope)])
+        funnel, outcomes, why, ended, times, deadlines, who,
+        _by_district(scope, figures, found.districts, (open_deadline, decide_deadline)), _overdue(scope)])
 
 
-def _times_row(label: str, deadline: Deadline) -> list:
-    measured = deadline.answered
-    return [label, suppress(measured), suppress(percentile(deadline.days, 50), measured),
-            suppress(percentile(deadline.days, 90), measured)]
+def _times_row(label: str, deadline: Deadline, figures: Figures, key: str) -> list:
+    return [label, figures[key], figures.resting_on(percentile(deadline.days, 50), key),
+            figures.resting_on(percentile(deadline.days, 90), key)]
 
 
-def _deadline_row(label: str, deadline: Deadline, *, with_closed: bool) -> list:
-    return [label, suppress(deadline.in_time), suppress(deadline.late), suppress(deadline.waiting_past),
-            suppress(deadline.waiting_within), suppress(deadline.closed_undecided) if with_closed else None,
-            _suppressed_share(deadline.in_time, deadline.due)]
+def _deadline_row(label: str, name: str, deadline: Deadline, figures: Figures) -> list:
+    states = ("in-time", "late", "waiting-past", "waiting-within")
+    return [label, *(figures[(name, state)] for state in states),
+            figures["closed-undecided"] if name == "decide" else None,
+            _deadline_share(figures, name, deadline)]
 
 
-def _outcomes(cohort: list, sent: int) -> tuple[Table, int]:
-    """Where each referral stands: its latest decision (a waiting list can become a place),
-    or closed without one, or none yet."""
+OUTCOMES = [("Accepted", ("outcome", ReferralStatus.ACCEPTED)),
+            ("Waiting list", ("outcome", ReferralStatus.WAITING_LIST)),
+            ("Declined", ("outcome", ReferralStatus.DECLINED)),
+            ("Closed without a decision", "closed-undecided"), ("No decision yet", "undecided")]
+NOT_RECORDED = "Not recorded"
+
+
+def _decisions(cohort: list) -> dict[str, int]:
+    """Referrals by their latest decision (a waiting list can become a place). Closed without
+    one, or none yet, are counted with the deadlines."""
     ranked = (select(ReferralEvent.status.label("status"),
                      func.row_number().over(partition_by=ReferralEvent.referral_id,
                                             order_by=ReferralEvent.id.desc()).label("position"))
               .join(Referral, Referral.id == ReferralEvent.referral_id)
               .where(ReferralEvent.status.in_(ReferralStatus.DECISIONS), *cohort).subquery())
-    decisions = dict(db.session.execute(
+    return dict(db.session.execute(
         select(ranked.c.status, func.count()).where(ranked.c.position == 1)
         .group_by(ranked.c.status)).all())
-    closed = and_(Referral.decided_at.is_(None), Referral.status == ReferralStatus.CLOSED)
-    closed_undecided, undecided = db.session.execute(select(
-        func.count(case((closed, ONE))),
-        func.count(case((Referral.status.in_(ReferralStatus.UNDECIDED), ONE))),
-    ).where(*cohort)).one()
-    counts = [("Accepted", decisions.get(ReferralStatus.ACCEPTED, 0)),
-              ("Waiting list", decisions.get(ReferralStatus.WAITING_LIST, 0)),
-              ("Declined", decisions.get(ReferralStatus.DECLINED, 0)),
-              ("Closed without a decision", closed_undecided),
-              ("No decision yet", undecided)]
-    table = Table("outcomes", "Where the referrals stand",
-                  ["Outcome", "Referrals", "Share of referrals sent (%)"],
-                  [[label, suppress(count), _suppressed_share(count, sent)] for label, count in counts],
-                  numeric=(1, 2), note="A referral's latest decision: one put on a waiting list and "
-                                       "then accepted counts as accepted.")
-    return table, decisions.get(ReferralStatus.DECLINED, 0)
 
 
 def _detail_counts(cohort: list) -> dict[str, dict[str | None, int]]:
@@ -909,25 +1106,19 @@ def _detail_counts(cohort: list) -> dict[str, dict[str | None, int]]:
     return counts
 
 
-def _reasons(counts: dict[str | None, int], declined: int) -> Table:
-    rows = [[str(label), suppress(counts.pop(code, 0)), None] for code, label in DECLINE_REASONS.items()]
+def _labelled(kind: str, counts: dict[str | None, int], labels: Mapping[str, Any]) -> dict[Hashable, int]:
+    """A count for each listed code, in order, and one for the rest if there are any."""
+    found = {(kind, code): counts.pop(code, 0) for code in labels}
     if sum(counts.values()):
-        rows.append(["Not recorded", suppress(sum(counts.values())), None])
-    for row in rows:
-        count = row[1]
-        row[2] = count if count == FEWER_THAN_5 else _share(count, declined)
-    return Table("decline-reasons", "Why referrals were declined",
-                 ["Reason", "Referrals", "Share of declined (%)"], rows, numeric=(1, 2))
+        found[(kind, None)] = sum(counts.values())
+    return found
 
 
-def _close_outcomes(counts: dict[str | None, int]) -> Table:
-    rows = [[str(label), suppress(counts.pop(code, 0))] for code, label in CLOSE_OUTCOMES.items()]
-    if sum(counts.values()):
-        rows.append(["Not recorded", suppress(sum(counts.values()))])
-    return Table("close-outcomes", "How closed referrals ended", ["Outcome", "Referrals"], rows, numeric=(1,))
+def _label(key: tuple[str, str | None], labels: Mapping[str, Any]) -> str:
+    return str(labels[key[1]]) if key[1] is not None else NOT_RECORDED
 
 
-def _by_referrer(cohort: list, sent: int) -> Table:
+def _referrer_counts(cohort: list) -> dict[Hashable, int]:
     kind = Referral.answers[("referrer", "kind")].as_string()
     inner = (select(Referral.referrer_type.label("type"),
                     case((Referral.referrer_type == ReferrerType.PROFESSIONAL, kind)).label("kind"))
@@ -938,31 +1129,52 @@ def _by_referrer(cohort: list, sent: int) -> Table:
         key = (referrer_type, professional_kind)
         # Anonymised referrals keep who made them but not which kind of professional.
         counts[key if key in REFERRER_LABELS else (referrer_type, "unknown")] += count
-    rows = [[label, suppress(counts.pop(key, 0)), None] for key, label in REFERRER_LABELS.items()]
+    found: dict[Hashable, int] = {("referrer", label): counts.pop(key, 0)
+                                  for key, label in REFERRER_LABELS.items()}
     if counts:
-        rows.append(["Professional (kind no longer kept)", suppress(sum(counts.values())), None])
-    for row in rows:
-        row[2] = row[1] if row[1] == FEWER_THAN_5 else _share(row[1], sent)
-    return Table("referrers", "Who made the referrals", ["Referred by", "Referrals", "Share (%)"], rows,
-                 numeric=(1, 2))
+        found[("referrer", "Professional (kind no longer kept)")] = sum(counts.values())
+    return found
 
 
-def _by_district(scope: Scope, cohort: list, totals: tuple[Deadline, Deadline]) -> Table:
-    names = _area_names()
+def _district_counts(scope: Scope, cohort: list, counts: dict[Hashable, int], groups: list[Group]
+                     ) -> dict[str, tuple[Deadline, Deadline]]:
+    """For the whole county: each district's referrals sent, opened in time and decided in time,
+    as groups of the county's (added to `counts` and `groups`), and its deadlines. For one
+    district, nothing: its row is the totals already counted."""
+    if scope.district != ALL:
+        return {}
     keys = _district_keys(scope, county_wide_beside_district=False)
     sd = _service_district()
     sent = dict(db.session.execute(
         select(sd.c.district, func.count()).select_from(Referral)
         .join(sd, sd.c.service_id == Referral.service_id).where(*cohort).group_by(sd.c.district)).all())
-    # One district asked for: its row is the totals already counted.
-    deadlines = _deadlines(scope, cohort, by_district=True) if scope.district == ALL else {keys[0]: totals}
-    rows = []
-    for key in keys:
-        opening, deciding = deadlines.get(key) or (Deadline(OPEN_WITHIN_WORKING_DAYS),
-                                                   Deadline(DECIDE_WITHIN_WORKING_DAYS))
-        rows.append([names[key], suppress(sent.get(key, 0)),
-                     suppress(opening.in_time), _suppressed_share(opening.in_time, opening.due),
-                     suppress(deciding.in_time), _suppressed_share(deciding.in_time, deciding.due)])
+    deadlines = _deadlines(scope, cohort, by_district=True)
+    empty = (Deadline(OPEN_WITHIN_WORKING_DAYS), Deadline(DECIDE_WITHIN_WORKING_DAYS))
+    found = {key: deadlines.get(key) or empty for key in keys}
+    _add_group(counts, groups, "sent", {("district", key, "sent"): sent.get(key, 0) for key in keys})
+    _add_group(counts, groups, ("open", "in-time"),
+               {("district", key, "opened"): found[key][0].in_time for key in keys})
+    _add_group(counts, groups, ("decide", "in-time"),
+               {("district", key, "decided"): found[key][1].in_time for key in keys})
+    return found
+
+
+def _by_district(scope: Scope, figures: Figures, districts: dict[str, tuple[Deadline, Deadline]],
+                 totals: tuple[Deadline, Deadline]) -> Table:
+    names = _area_names()
+    if districts:
+        rows = [[names[key], figures[("district", key, "sent")],
+                 figures[("district", key, "opened")],
+                 figures.resting_on(_suppressed_share(opening.in_time, opening.due),
+                                    ("district", key, "opened")),
+                 figures[("district", key, "decided")],
+                 figures.resting_on(_suppressed_share(deciding.in_time, deciding.due),
+                                    ("district", key, "decided"))]
+                for key, (opening, deciding) in districts.items()]
+    else:  # one district asked for: its row is the totals
+        rows = [[names[scope.district], figures["sent"], figures[("open", "in-time")],
+                 _deadline_share(figures, "open", totals[0]), figures[("decide", "in-time")],
+                 _deadline_share(figures, "decide", totals[1])]]
     return Table("referrals-by-district", "Referrals by district",
                  ["District", "Referrals sent", "Opened in time", "Opened in time (% of those due)",
                   "Decided in time", "Decided in time (% of those due)"], rows, numeric=(1, 2, 3, 4, 5),
@@ -972,11 +1184,12 @@ def _by_district(scope: Scope, cohort: list, totals: tuple[Deadline, Deadline]) 
 def _overdue(scope: Scope) -> Table:
     """Referrals waiting now past a deadline, by service, for the partnership to follow up
     (the rules of app.services.referrals.overdue). Counts, not references: the provider
-    finds them flagged in its inbox."""
+    finds them flagged in its inbox. Each column is a group: its total is nearly what a
+    custom period of five years shows as not yet answered, past the deadline."""
     sent = LondonDate(Referral.submitted_at)
     past_open = last_day_sent_past(scope.today, OPEN_WITHIN_WORKING_DAYS)
     past_decision = last_day_sent_past(scope.today, DECIDE_WITHIN_WORKING_DAYS)
-    counts = db.session.execute(
+    found = db.session.execute(
         select(Referral.service_id,
                func.count(case((and_(Referral.status == ReferralStatus.NEW, sent <= past_open), ONE))),
                func.count(case((sent <= past_decision, ONE))))
@@ -984,19 +1197,27 @@ def _overdue(scope: Scope) -> Table:
                Referral.submitted_at <= scope.now - timedelta(days=6), sent <= past_open,
                *_in_scope(Referral.service_id, scope))
         .group_by(Referral.service_id)).all()
-    late = {service_id: (unopened, undecided) for service_id, unopened, undecided in counts
+    late = {service_id: (unopened, undecided) for service_id, unopened, undecided in found
             if unopened or undecided}
     services = db.session.execute(
         select(Service.id, Service.name, Organisation.name)
         .join(Organisation, Organisation.id == Service.organisation_id)
         .where(Service.id.in_(list(late))).order_by(Service.name)).all() if late else []
+    counts: dict[Hashable, int] = {}
+    groups: list[Group] = []
+    for column in (0, 1):
+        counts[("all", column)] = sum(pair[column] for pair in late.values())
+        _add_group(counts, groups, ("all", column),
+                   {("service", row[0], column): late[row[0]][column] for row in services})
+    figures = Figures(counts, groups)
     places = _places(row[0] for row in services)
     return Table(
         "overdue", "Referrals waiting past a deadline now, by service",
         ["Service", "Organisation", "District",
          f"Not opened after {OPEN_WITHIN_WORKING_DAYS} working days",
          f"No decision after {DECIDE_WITHIN_WORKING_DAYS} working days"],
-        [[name, organisation, places[service_id], *(suppress(count) for count in late[service_id])]
+        [[name, organisation, places[service_id], figures[("service", service_id, 0)],
+          figures[("service", service_id, 1)]]
          for service_id, name, organisation in services], numeric=(3, 4),
         note="As of today, whatever the period: every referral still waiting. Each one's reference "
              "goes to the provider and the partnership when it becomes late (flask referrals "
@@ -1158,9 +1379,9 @@ def overview(scope: Scope) -> Section:
     """The headline figures of every section, each with the section that explains it.
     Only the queries those figures need: a section's tables are not all built here."""
     c = coverage(scope).facts
-    cohort = _cohort(scope)
-    sent = db.session.scalar(select(func.count()).select_from(Referral).where(*cohort))
-    opening, deciding = _deadlines(scope, cohort)[ALL]
+    found = _referral_counts(scope, _cohort(scope))
+    opening, deciding = found.opening, found.deciding
+    referral_figures = Figures(found.counts, found.groups)  # as the referrals page reads them
     searches, nothing = db.session.execute(
         select(func.count(), func.count(case((SearchRecord.result_count == 0, ONE))))
         .where(*_search_filters(scope))).one()
@@ -1171,11 +1392,11 @@ def overview(scope: Scope) -> Section:
         ["County-wide services", c["county_wide_services"], "coverage"],
         ["Median wait at the end of the period (weeks)", _waits_snapshot(scope, scope.end)[2], "waiting"],
         ["Services with no wait confirmed recently", len(_stale_waits(scope).rows), "waiting"],
-        ["Referrals sent", suppress(sent), "referrals"],
+        ["Referrals sent", referral_figures["sent"], "referrals"],
         [f"Opened within {OPEN_WITHIN_WORKING_DAYS} working days (%)",
-         _suppressed_share(opening.in_time, opening.due), "referrals"],
+         _deadline_share(referral_figures, "open", opening), "referrals"],
         [f"Decided within {DECIDE_WITHIN_WORKING_DAYS} working days (%)",
-         _suppressed_share(deciding.in_time, deciding.due), "referrals"],
+         _deadline_share(referral_figures, "decide", deciding), "referrals"],
         ["Services with referrals waiting past a deadline now", len(_overdue(scope).rows), "referrals"],
         ["Searches", searches, "demand"],
         ["Searches that found nothing (%)", _share(nothing, searches), "demand"],
