@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask, g
 from sqlalchemy import select
+from werkzeug.routing import IntegerConverter
 
 from app.extensions import db
 from app.models import Feedback, ListingChange
@@ -45,7 +46,7 @@ def _post_rules(app: Flask):
 
 
 def _example_value(converter) -> object:
-    if type(converter).__name__ == "IntegerConverter":
+    if isinstance(converter, IntegerConverter):
         return 1
     if type(converter).__name__ == "AnyConverter":
         return sorted(converter.items)[0]

@@ -92,6 +92,8 @@ def test_finding_a_referral_is_refused_on_any_worker_once_the_hour_is_used_up(re
 
 def test_with_redis_gone_families_are_let_through_and_it_is_logged(purpose, caplog):
     app = worker(NOBODY_LISTENING)
+    app.logger.disabled = False  # alembic's fileConfig (test_migrations) disables existing loggers
+    app.logger.addHandler(caplog.handler)  # other tests may stop the app's logger propagating
     with app.app_context():
         waits = [rate_limits.seconds_to_wait(purpose, rate_limits.HOUR, 1, "192.0.2.1") for _ in range(3)]
     assert waits == [0, 0, 0]

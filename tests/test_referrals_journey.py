@@ -483,6 +483,8 @@ def test_a_database_error_mid_submit_keeps_the_childs_details_out_of_the_log(ser
         db.session.execute(text("INSERT INTO no_such_table (need) VALUES (:need)"), {"need": NEED["need"]})
 
     monkeypatch.setattr(referral_service, "record_event", failing_write)
+    client.application.logger.disabled = False  # alembic's fileConfig disables loggers
+    client.application.logger.addHandler(caplog.handler)  # other tests may stop it propagating
     response, _ = submit(client, service.id)
     assert response.status_code == 500
     assert "A referral could not be saved" in caplog.text  # the failure itself is logged
