@@ -54,10 +54,11 @@ def _trust_proxies(app: Flask) -> None:
 
 
 def _bound_integer_ids(app: Flask) -> None:
-    """An <int:...> id too large for the database (SQLite raises on it) is not found, not a 500."""
+    """An <int:...> id too large for the database is not found, not a 500. Every id column is
+    an Integer, which PostgreSQL holds in 32 bits (SQLite raises past 64)."""
     class DatabaseInteger(IntegerConverter):
         def __init__(self, url_map, *args, **kwargs):
-            kwargs.setdefault("max", 2**63 - 1)
+            kwargs.setdefault("max", 2**31 - 1)
             super().__init__(url_map, *args, **kwargs)
 
     app.url_map.converters["int"] = DatabaseInteger

@@ -153,6 +153,6 @@ def test_an_id_too_large_for_the_database_is_not_found_on_every_route(app, clien
                 if any(isinstance(c, IntegerConverter) for c in rule._converters.values())]
     assert len(numbered) >= 5
     for rule in numbered:
-        path = _example_path(rule, 2**63 - 1) + "0"  # a digit more than the database holds
+        path = _example_path(rule, 2**31)  # one past the largest id PostgreSQL holds
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert client.open(path, method=method).status_code == 404, f"{method} {path}"

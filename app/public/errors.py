@@ -30,4 +30,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         app.logger.exception("Unhandled error")
+        # A failed statement leaves PostgreSQL's transaction aborted; the error page
+        # itself reads the database, so start afresh.
+        db.session.rollback()
         return render_template("errors/500.html"), 500
