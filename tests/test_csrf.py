@@ -34,9 +34,12 @@ def csrf_on(app) -> Iterator[Flask]:
 
 
 def fresh_token_cache() -> None:
-    """The tests share one app context, so Flask-WTF's per-request token cache on `g` would
-    carry one browser's token over to the next: start afresh, as a real request would."""
+    """The tests share one app context, so what a request leaves on `g` (Flask-WTF's token
+    cache, the signed-in user) would carry over to the next: start afresh, as a real request
+    would. The CSRF check runs before the user is loaded, so its error page would otherwise
+    see an earlier test's user, perhaps one since deleted."""
     g.pop("csrf_token", None)
+    g.pop("user", None)
 
 
 def _post_rules(app: Flask):
