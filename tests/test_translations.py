@@ -44,6 +44,7 @@ STAFF_ONLY = (
     "app/providers/",
     # Staff-only files outside those folders (used by provider and admin pages only).
     "templates/components/listing_diff.html", "templates/components/listing_history.html",
+    "templates/components/feedback_list.html",
     "app/listing_display.py", "app/services/listing_changes.py",
 )
 # The extract options of scripts/translations (keep the two the same).

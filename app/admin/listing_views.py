@@ -53,17 +53,10 @@ def approval_queue():
                            decided=listing_changes.recent_decisions())
 
 
-def _change_or_404(change_id: int) -> ListingChange:
-    change = db.session.get(ListingChange, change_id)
-    if change is None:
-        abort(404)
-    return change
-
-
 @bp.route("/approvals/<int:change_id>", methods=["GET", "POST"])
 @admin_required
 def approval_review(change_id: int):
-    change = _change_or_404(change_id)
+    change = db.get_or_404(ListingChange, change_id)
     changes = listing_changes.change_diff(change)
     form = ReviewForm(data={"publish": list(change.fields)} if request.method == "GET" else None)
     form.publish.choices = [(item.key, str(item.label)) for item in changes]
@@ -126,17 +119,10 @@ def listing_index():
                            q=text)
 
 
-def _service_or_404(service_id: str) -> Service:
-    service = db.session.get(Service, service_id)
-    if service is None:
-        abort(404)
-    return service
-
-
 @bp.route("/services/<service_id>/history")
 @admin_required
 def listing_history(service_id: str):
-    service = _service_or_404(service_id)
+    service = db.get_or_404(Service, service_id)
     return render_template(
         "admin/history_listing.html", service=service, entries=listing_changes.history(service),
         version_url=lambda number: url_for("admin.listing_version", service_id=service.id, number=number))
@@ -145,7 +131,7 @@ def listing_history(service_id: str):
 @bp.route("/services/<service_id>/versions/<int:number>")
 @admin_required
 def listing_version(service_id: str, number: int):
-    service = _service_or_404(service_id)
+    service = db.get_or_404(Service, service_id)
     version = listing_changes.get_version(service, number) or abort(404)
     return render_template("admin/history_version.html", service=service, version=version,
                            form=RestoreForm(), errors=[],
@@ -159,7 +145,7 @@ def _is_current(service: Service, version) -> bool:
 @bp.route("/services/<service_id>/versions/<int:number>/restore", methods=["POST"])
 @admin_required
 def listing_restore(service_id: str, number: int):
-    service = _service_or_404(service_id)
+    service = db.get_or_404(Service, service_id)
     version = listing_changes.get_version(service, number) or abort(404)
     form = RestoreForm()
     errors = []
@@ -200,7 +186,7 @@ def feedback_list():
 @bp.route("/feedback/<int:feedback_id>")
 @admin_required
 def feedback_detail(feedback_id: int):
-    item = db.session.get(Feedback, feedback_id) or abort(404)
+    item = db.get_or_404(Feedback, feedback_id)
     return render_template("admin/feedback_detail.html", item=item, kinds=feedback.KIND_LABELS)
 
 

@@ -63,17 +63,10 @@ def _access_field_params() -> dict:
                               "classes": "govuk-checkboxes--small"}}
 
 
-def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @admin_required
 def user(user_id: int):
-    person = _user_or_404(user_id)
+    person = db.get_or_404(User, user_id)
     form = AccessForm(organisation_choices=people.organisation_choices(),
                       data={"role": person.role, "organisations": sorted(person.organisation_ids)})
     if form.validate_on_submit():
@@ -93,7 +86,7 @@ def user(user_id: int):
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
 @admin_required
 def set_active(user_id: int):
-    person = _user_or_404(user_id)
+    person = db.get_or_404(User, user_id)
     if person.id == current_user().id:
         abort(400, _("You cannot disable your own account."))
     make_active = request.form.get("active") == "1"
@@ -106,7 +99,7 @@ def set_active(user_id: int):
 @bp.route("/users/<int:user_id>/invitation", methods=["POST"])
 @admin_required
 def resend_invitation(user_id: int):
-    person = _user_or_404(user_id)
+    person = db.get_or_404(User, user_id)
     if person.password_hash:
         abort(400, _("This person has already accepted their invitation."))
     token = accounts.issue_token(person, TokenPurpose.INVITATION,

@@ -2,6 +2,7 @@
 Thin views: the answers wait in the session (app/referrals/journey.py) and are saved by
 one call to the service layer when the family submits."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -130,17 +131,27 @@ def _already_sent(service_id: str, step: str):
     return None
 
 
-def _who(service: Service, journey: dict, step: str):
-    answers = journey["answers"]
-    form = WhoForm(data={"referrer_type": answers.get("referrer_type")}
-                   if request.method == "GET" else None)
+def _ask(service: Service, journey: dict, step: str, form, answer: Callable[[Any], dict],
+         template: str | None = None, **context: Any):
+    """One question page: a valid answer is kept and the journey goes on; otherwise the page
+    again, with its errors."""
     if request.method == "POST":
         _refuse_bots(form)
         if form.validate():
-            saved = _saved(service, journey, step, form, referrer_type=form.referrer_type.data)
+            saved = _saved(service, journey, step, form, **answer(form))
             if saved:
                 return saved
-    return _page("who", service, journey, step, form)
+    return _page(template or step, service, journey, step, form, **context)
+
+
+def _shown(data: dict | None) -> dict | None:
+    """The answers a page shows: those kept on a GET; on a POST, what was sent."""
+    return data if request.method == "GET" else None
+
+
+def _who(service: Service, journey: dict, step: str):
+    form = WhoForm(data=_shown({"referrer_type": journey["answers"].get("referrer_type")}))
+    return _ask(service, journey, step, form, lambda f: {"referrer_type": f.referrer_type.data})
 
 
 def _yes_no(value: bool | None) -> str | None:
@@ -148,137 +159,86 @@ def _yes_no(value: bool | None) -> str | None:
 
 
 def _family_agreed(service: Service, journey: dict, step: str):
-    answers = journey["answers"]
-    form = FamilyAgreedForm(data={"agreed": _yes_no(answers.get("family_agreed"))}
-                            if request.method == "GET" else None)
+    form = FamilyAgreedForm(data=_shown({"agreed": _yes_no(journey["answers"].get("family_agreed"))}))
     if request.method == "POST":
         _refuse_bots(form)
-        if form.validate():
-            if form.agreed.data != "yes":
-                journey["answers"].pop("family_agreed", None)
-                state.save(journey)
-                return redirect(url_for("referrals.not_agreed", service_id=service.id))
-            saved = _saved(service, journey, step, form, family_agreed=True)
-            if saved:
-                return saved
-    return _page("family_agreed", service, journey, step, form)
+        if form.validate() and form.agreed.data != "yes":  # "no" stops here
+            journey["answers"].pop("family_agreed", None)
+            state.save(journey)
+            return redirect(url_for("referrals.not_agreed", service_id=service.id))
+    return _ask(service, journey, step, form, lambda f: {"family_agreed": True},
+                template="family_agreed")
 
 
 def _professional(service: Service, journey: dict, step: str):
-    form = ProfessionalForm(data=journey["answers"].get("referrer") or {}
-                            if request.method == "GET" else None)
-    if request.method == "POST":
-        _refuse_bots(form)
-        if form.validate():
-            saved = _saved(service, journey, step, form, referrer={
-                "kind": form.kind.data, "name": form.name.data, "role": form.role.data,
-                "organisation": form.organisation.data, "email": form.email.data})
-            if saved:
-                return saved
-    return _page("professional", service, journey, step, form)
+    form = ProfessionalForm(data=_shown(journey["answers"].get("referrer") or {}))
+    return _ask(service, journey, step, form, lambda f: {"referrer": {
+        "kind": f.kind.data, "name": f.name.data, "role": f.role.data,
+        "organisation": f.organisation.data, "email": f.email.data}})
 
 
 def _updates(service: Service, journey: dict, step: str):
-    answers = journey["answers"]
-    form = UpdatesForm(data={"may_follow": _yes_no(answers.get("referrer_may_follow"))}
-                       if request.method == "GET" else None)
-    if request.method == "POST":
-        _refuse_bots(form)
-        if form.validate():
-            saved = _saved(service, journey, step, form, referrer_may_follow=form.may_follow.data == "yes")
-            if saved:
-                return saved
-    return _page("updates", service, journey, step, form)
+    form = UpdatesForm(data=_shown({"may_follow": _yes_no(journey["answers"].get("referrer_may_follow"))}))
+    return _ask(service, journey, step, form,
+                lambda f: {"referrer_may_follow": f.may_follow.data == "yes"})
 
 
 def _child(service: Service, journey: dict, step: str):
     answers = journey["answers"]
     young_person = answers.get("referrer_type") == ReferrerType.YOUNG_PERSON
-    data = None
-    if request.method == "GET":
-        child = answers.get("child") or {}
-        born = (child.get("date_of_birth") or "--").split("-")
-        data = {"first_name": child.get("first_name"), "age": child.get("age_given"),
-                "dob_day": born[2].lstrip("0") if child.get("date_of_birth") else "",
-                "dob_month": born[1].lstrip("0") if child.get("date_of_birth") else "",
-                "dob_year": born[0] if child.get("date_of_birth") else ""}
-    form = ChildForm(data=data, young_person=young_person)
-    if request.method == "POST":
-        _refuse_bots(form)
-        if form.validate():
-            saved = _saved(service, journey, step, form, child={
-                "first_name": form.first_name.data, "age": form.age_years,
-                "age_given": form.age.data or "",
-                "date_of_birth": form.date_of_birth.isoformat() if form.date_of_birth else None})
-            if saved:
-                return saved
-    return _page("child", service, journey, step, form, young_person=young_person)
+    child = answers.get("child") or {}
+    born = (child.get("date_of_birth") or "").split("-")
+    known = len(born) == 3
+    form = ChildForm(data=_shown({
+        "first_name": child.get("first_name"), "age": child.get("age_given"),
+        "dob_day": born[2].lstrip("0") if known else "",
+        "dob_month": born[1].lstrip("0") if known else "",
+        "dob_year": born[0] if known else ""}), young_person=young_person)
+    return _ask(service, journey, step, form, lambda f: {"child": {
+        "first_name": f.first_name.data, "age": f.age_years, "age_given": f.age.data or "",
+        "date_of_birth": f.date_of_birth.isoformat() if f.date_of_birth else None}},
+        young_person=young_person)
 
 
 def _need(service: Service, journey: dict, step: str):
-    form = NeedForm(data={"need": journey["answers"].get("need")}
-                    if request.method == "GET" else None)
-    if request.method == "POST":
-        _refuse_bots(form)
-        if form.validate():
-            saved = _saved(service, journey, step, form, need=form.need.data)
-            if saved:
-                return saved
-    return _page("need", service, journey, step, form, max_length=referrals.NEED_MAX)
+    form = NeedForm(data=_shown({"need": journey["answers"].get("need")}))
+    return _ask(service, journey, step, form, lambda f: {"need": f.need.data},
+                max_length=referrals.NEED_MAX)
 
 
 def _details(service: Service, journey: dict, step: str):
-    form = DetailsForm(data=journey["answers"].get("details") or {}
-                       if request.method == "GET" else None)
-    if request.method == "POST":
-        _refuse_bots(form)
-        if form.validate():
-            saved = _saved(service, journey, step, form, details={
-                "language": form.language.data or "", "adjustments": form.adjustments.data or "",
-                "other_support": form.other_support.data or ""})
-            if saved:
-                return saved
-    return _page("details", service, journey, step, form)
+    form = DetailsForm(data=_shown(journey["answers"].get("details") or {}))
+    return _ask(service, journey, step, form, lambda f: {"details": {
+        "language": f.language.data or "", "adjustments": f.adjustments.data or "",
+        "other_support": f.other_support.data or ""}})
 
 
 def _contact(service: Service, journey: dict, step: str):
     answers = journey["answers"]
     for_self = answers.get("referrer_type") != ReferrerType.PROFESSIONAL
-    data = None
-    if request.method == "GET":
-        data = dict(answers.get("contact") or {})
-        data["leave_message"] = _yes_no(data.get("leave_message"))
-    form = ContactForm(data=data, for_self=for_self)
-    if request.method == "POST":
-        _refuse_bots(form)
-        if form.validate():
-            phone = form.phone.data or ""
-            saved = _saved(service, journey, step, form, contact={
-                "name": form.name.data, "phone": phone,
-                "phone_normalised": normalise_phone(phone) if phone else "",
-                "email": form.email.data or "", "safe_times": form.safe_times.data or "",
-                "leave_message": (form.leave_message.data == "yes") if phone else None})
-            if saved:
-                return saved
-    return _page("contact", service, journey, step, form, for_self=for_self)
+    kept = dict(answers.get("contact") or {})
+    kept["leave_message"] = _yes_no(kept.get("leave_message"))
+    form = ContactForm(data=_shown(kept), for_self=for_self)
+
+    def answer(f) -> dict:
+        phone = f.phone.data or ""
+        return {"contact": {
+            "name": f.name.data, "phone": phone,
+            "phone_normalised": normalise_phone(phone) if phone else "",
+            "email": f.email.data or "", "safe_times": f.safe_times.data or "",
+            "leave_message": (f.leave_message.data == "yes") if phone else None}}
+    return _ask(service, journey, step, form, answer, for_self=for_self)
 
 
 def _privacy(service: Service, journey: dict, step: str):
-    form = PrivacyForm(data={"agree": "consent" in journey["answers"]}
-                       if request.method == "GET" else None)
-    if request.method == "POST":
-        _refuse_bots(form)
-        if form.validate():
-            # Recorded with the notice's version and the moment of agreeing.
-            saved = _saved(service, journey, step, form, consent={
-                "agreed": True, "version": current_app.config["PRIVACY_NOTICE_VERSION"],
-                "at": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")})
-            if saved:
-                return saved
-    return _page("privacy", service, journey, step, form,
-                 retention_days=current_app.config["REFERRAL_RETENTION_DAYS"],
-                 partnership_email=current_app.config["PARTNERSHIP_EMAIL"],
-                 notice_version=current_app.config["PRIVACY_NOTICE_VERSION"])
+    form = PrivacyForm(data=_shown({"agree": "consent" in journey["answers"]}))
+    # Recorded with the notice's version and the moment of agreeing.
+    return _ask(service, journey, step, form, lambda f: {"consent": {
+        "agreed": True, "version": current_app.config["PRIVACY_NOTICE_VERSION"],
+        "at": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")}},
+        retention_days=current_app.config["REFERRAL_RETENTION_DAYS"],
+        partnership_email=current_app.config["PARTNERSHIP_EMAIL"],
+        notice_version=current_app.config["PRIVACY_NOTICE_VERSION"])
 
 
 def _check(service: Service, journey: dict, step: str):

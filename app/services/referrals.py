@@ -570,22 +570,16 @@ def _queue_submitted_emails(referral: Referral, family_token: str,
                         "For the family's privacy, this email does not contain their details.",
                         service=service.name, ref=referral.reference, link=_link("provider.home")),
                 kind="referral.new", referral=referral, key=f"{referral.reference}:new:provider")
-    if referral.contact_email:
-        with force_locale(_family_locale(referral)):
-            queue_email(
-                referral.contact_email,
-                gettext("Your referral %(ref)s has been sent", ref=referral.reference),
-                _receipt_body(referral, family_token, to_family=True),
-                kind="referral.receipt", referral=referral,
-                key=f"{referral.reference}:receipt:family")
-    if referral.referrer_email and referrer_token:
-        with force_locale(_family_locale(referral)):
-            queue_email(
-                referral.referrer_email,
-                gettext("Your referral %(ref)s has been sent", ref=referral.reference),
-                _receipt_body(referral, referrer_token, to_family=False),
-                kind="referral.receipt", referral=referral,
-                key=f"{referral.reference}:receipt:referrer")
+    receipts = [("family", referral.contact_email, family_token)]
+    if referrer_token:
+        receipts.append(("referrer", referral.referrer_email, referrer_token))
+    for role, address, token in receipts:
+        if address:
+            with force_locale(_family_locale(referral)):
+                queue_email(address, gettext("Your referral %(ref)s has been sent", ref=referral.reference),
+                            _receipt_body(referral, token, to_family=role == "family"),
+                            kind="referral.receipt", referral=referral,
+                            key=f"{referral.reference}:receipt:{role}")
 
 
 def _receipt_body(referral: Referral, token: str, *, to_family: bool) -> str:
