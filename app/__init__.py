@@ -3,7 +3,8 @@
 import os
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, abort, request
+from flask_babel import gettext as _
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy import event
@@ -26,6 +27,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
     db.init_app(app)
     _enforce_sqlite_foreign_keys(app)
+    _refuse_null_characters(app)  # before the CSRF check, which reads the form
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
                      render_as_batch=True)
     csrf.init_app(app)
@@ -51,6 +53,18 @@ def _trust_proxies(app: Flask) -> None:
     hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
     if hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def _refuse_null_characters(app: Flask) -> None:
+    """A null character anywhere in a request is a 400 with a message: PostgreSQL cannot
+    store one in text, and no person types one."""
+    @app.before_request
+    def refuse_null_characters():
+        sent = [request.path, *request.args.values(), *request.form.values(),
+                *(name for name in request.form)]
+        if any("\x00" in value for value in sent):
+            abort(400, description=_("What was sent contains a character that cannot be used "
+                                     "(a null character). Remove it and try again."))
 
 
 def _bound_integer_ids(app: Flask) -> None:

@@ -63,6 +63,9 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     WTF_CSRF_ENABLED = True
+    # The token lives as long as the session it is tied to: a parent who takes over an
+    # hour on one referral page can still send it (staff sessions end when idle anyway).
+    WTF_CSRF_TIME_LIMIT = None
     TESTING = False
     # Signing in (provider staff and partnership admins)
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
@@ -95,7 +98,7 @@ class Config:
     REFERRAL_RETENTION_DAYS = int(os.environ.get("REFERRAL_RETENTION_DAYS", "365"))
     # Told about late referrals, with the provider; named in the privacy notice for rights.
     PARTNERSHIP_EMAIL = os.environ.get("PARTNERSHIP_EMAIL", "")
-    PRIVACY_NOTICE_VERSION = os.environ.get("PRIVACY_NOTICE_VERSION", "2026-11")
+    PRIVACY_NOTICE_VERSION = os.environ.get("PRIVACY_NOTICE_VERSION", "2026-11-27")
     # New referrals an hour per address (per worker; 0: off), and tracker look-ups by
     # reference and email an hour per address.
     REFERRAL_RATE_LIMIT = int(os.environ.get("REFERRAL_RATE_LIMIT", "10"))

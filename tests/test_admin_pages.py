@@ -93,8 +93,15 @@ def test_a_familys_stuck_email_shows_without_the_address_that_would_open_its_tra
                 kind="referral.receipt", key="stuck-family")
     queue_email("referrals@service.example.org", "New referral EH-7K4M-2Q", "Body",
                 kind="referral.new", key="stuck-service")
+    # SMTP servers quote the address they refused.
     db.session.execute(update(Notification).values(attempts=8, failed_at=utcnow()))
+    db.session.execute(update(Notification).where(Notification.dedupe_key == "stuck-family").values(
+        last_error="SMTPRecipientsRefused: {'jo.parent@family.example.org': (550, b'No such user')}"))
     db.session.commit()
     html = client.get("/admin/outbox").get_data(as_text=True)
     assert "j•••@family.example.org" in html and "jo.parent@" not in html
+    assert "550" in html  # the reason is still there to read
     assert "referrals@service.example.org" in html
+    family = db.session.scalar(select(Notification).where(Notification.dedupe_key == "stuck-family"))
+    client.post(f"/admin/outbox/{family.id}/retry")
+    assert "jo.parent@" not in client.get("/admin/outbox").get_data(as_text=True)

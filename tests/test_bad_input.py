@@ -244,3 +244,23 @@ def test_empty_start_date_boxes_say_only_that_the_date_is_missing(client, opened
     _assert_field_error(response, "expected_start", "Enter the date the help is expected to start")
     assert "Not a valid date value." not in _html(response)
     _still_opened(opened)
+
+
+# -- null characters, which PostgreSQL cannot store in text ---------------------------------
+
+@pytest.mark.parametrize("method,path,data", [
+    ("post", "/sign-in", {"email": "a\x00@example.org", "password": "x"}),
+    ("post", "/services/{service}/report-a-problem", {"kind": "other", "detail": "wrong\x00"}),
+    ("get", "/search", {"q": "parenting\x00"}),
+    ("get", "/services/nothing%00here", {}),
+    ("post", "/referrals/track", {"reference": "EH-7K4M-2Q", "email": "a\x00@example.org"}),
+], ids=["sign-in", "report-a-problem", "search", "path", "tracker"])
+def test_a_null_character_anywhere_is_a_400_with_a_message(referrals_db, client, method, path, data):
+    service = self_referral_service()
+    path = path.format(service=service.id)
+    if method == "get":
+        response = client.get(path, query_string=data)
+    else:
+        response = client.post(path, data=data)
+    check_page(response, status=400)
+    assert "null character" in _html(response)

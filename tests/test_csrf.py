@@ -5,10 +5,12 @@ The other tests run with CSRF off (TestConfig); here it is turned on for the tes
 production."""
 
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask, g
+from itsdangerous import TimestampSigner
 from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
 
@@ -83,7 +85,7 @@ def test_every_post_route_refuses_a_request_without_the_token(csrf_on, surrey):
         for rule in rules:
             response = client.post(_example_path(rule), data={"anything": "1"})
             assert response.status_code == 400, f"POST {rule} without a token: {response.status_code}"
-            assert "CSRF token is missing" in response.get_data(as_text=True), rule
+            assert "This page had expired" in response.get_data(as_text=True), rule
 
 
 def test_the_listing_and_feedback_forms_work_with_their_token(csrf_on, surrey_to_change):
@@ -106,3 +108,26 @@ def test_the_listing_and_feedback_forms_work_with_their_token(csrf_on, surrey_to
                              data={**data, "csrf_token": _token(page)})
     assert response.status_code == 302
     assert db.session.scalar(select(ListingChange)) is not None
+
+
+def test_a_form_left_open_for_hours_still_goes_through(csrf_on, surrey_to_change, monkeypatch):
+    """A parent may leave a page open a long time: the token lasts as long as the session."""
+    clear_people()
+    client = csrf_on.test_client()
+    page = client.get(f"/services/{OUR_SERVICE}/report-a-problem").get_data(as_text=True)
+    later = int(time.time()) + 6 * 3600
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: later)
+    response = client.post(f"/services/{OUR_SERVICE}/report-a-problem",
+                           data={"kind": "wait", "csrf_token": _token(page)})
+    assert response.status_code == 302
+
+
+def test_a_refused_form_is_explained_in_the_pages_language(csrf_on, surrey_to_change):
+    fresh_token_cache()
+    client = csrf_on.test_client()
+    client.get("/?lang=pl")
+    response = client.post(f"/services/{OUR_SERVICE}/report-a-problem", data={"kind": "wait"})
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "CSRF" not in text and "This page had expired" not in text
+    assert 'lang="pl"' in text

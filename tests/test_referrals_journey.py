@@ -117,7 +117,7 @@ def test_a_parent_refers_their_child(service, client):
     assert "/referrals/track/" in html
     assert referral.referrer_type == "parent"
     assert referral.status == "new" and referral.consent_given
-    assert referral.privacy_notice_version == "2026-11" and referral.consent_at is not None
+    assert referral.privacy_notice_version == "2026-11-27" and referral.consent_at is not None
     assert referral.contact_email == "jo@example.org" and referral.referrer_email is None
     assert referral.answers["child"] == {"first_name": "Sam", "age": 9, "age_given": "9",
                                          "date_of_birth": None}

@@ -328,6 +328,12 @@ def test_purge_anonymises_old_referrals_and_nothing_else(service, cli):
                        .values(updated_at=now - timedelta(days=366)))
     recent, recent_token, _ = make_referral(service, email="recent@example.org",
                                             now=now - timedelta(days=30))
+    # Still open after two years on a waiting list: kept, however long since it changed.
+    waiting, *_ = make_referral(service, email="waiting@example.org", now=now - timedelta(days=800))
+    referrals.change_status(waiting, "opened", user=WORKER)
+    referrals.change_status(waiting, "waiting-list", user=WORKER, estimate_weeks=104)
+    db.session.execute(update(Referral).where(Referral.id == waiting.id)
+                       .values(updated_at=now - timedelta(days=700)))
     outbox_other = Notification(to="staff@example.org", subject="Invitation", body="Join us",
                                 kind="account.invitation", dedupe_key="invite-1")
     db.session.add(outbox_other)
@@ -336,7 +342,8 @@ def test_purge_anonymises_old_referrals_and_nothing_else(service, cli):
     db.session.execute(update(AuditEvent).where(AuditEvent.subject_id.in_((str(old.id), str(recent.id))))
                        .values(address="203.0.113.7"))
     db.session.commit()
-    old_id, recent_notifications = old.id, count(Notification) - 1 - 7  # old: new, 2 receipts, 2×2 updates
+    # old: new, 2 receipts, 2×2 updates; waiting: new, receipt, 2 updates
+    old_id, recent_notifications = old.id, count(Notification) - 1 - 7 - 4
     assert recent_notifications == 2
     events_before, audit_before = count(ReferralEvent), count(AuditEvent)
 
@@ -371,6 +378,8 @@ def test_purge_anonymises_old_referrals_and_nothing_else(service, cli):
     assert len(kept) == 2
     assert db.session.get(Notification, outbox_other.id) is not None
     assert db.session.get(Service, service.id) is not None
+    waiting = db.session.get(Referral, waiting.id)
+    assert waiting.anonymised_at is None and waiting.contact_email == "waiting@example.org"
     # Anonymised referrals cannot be found any more; a second purge does nothing.
     assert referrals.find_by_token(old_token) is None and referrals.find_by_token(recent_token)
     assert referrals.find_by_reference(old.reference, "old@example.org") is None

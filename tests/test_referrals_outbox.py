@@ -79,33 +79,59 @@ def test_smtp_down_then_up_sends_each_email_exactly_once(referrals_db, smtp):
     assert received == ["m0@example.org", "m1@example.org", "m2@example.org"]
 
 
-def test_failures_back_off_then_give_up_and_show_for_an_admin(app, referrals_db, smtp, cli):
+def test_while_the_server_is_down_emails_stay_queued_however_long_it_lasts(app, referrals_db, smtp):
+    (notification,) = _queue(1)
+    now = utcnow()
+    waits = []
+    for _ in range(12):  # well past MAIL_MAX_ATTEMPTS (8): a weekend's outage
+        now = max(now, db.session.get(Notification, notification.id).next_attempt_at)
+        assert outbox.send_due(now).given_up == 0
+        db.session.refresh(notification)
+        waits.append(notification.next_attempt_at - now)
+    assert waits[:3] == [timedelta(seconds=60), timedelta(seconds=120), timedelta(seconds=240)]
+    assert waits[-1] == timedelta(hours=6)  # capped
+    assert notification.state == "queued" and notification.attempts == 12
+    assert [n.id for n in outbox.needs_attention(now)] == [notification.id]
+
+    smtp.start()
+    assert outbox.send_due(now + timedelta(hours=6)).sent == 1
+    assert outbox.send_due(now + timedelta(days=2)).sent == 0
+    assert [m["To"] for m in smtp.inbox.messages] == ["m0@example.org"]
+
+
+def test_a_message_refused_again_and_again_is_given_up_and_shows_for_an_admin(app, referrals_db,
+                                                                               smtp_up, cli):
     app.config["MAIL_MAX_ATTEMPTS"] = 3
     try:
-        (notification,) = _queue(1)
+        notification = outbox.queue_email("refused@example.org", "No", "Body", kind="test")
+        db.session.commit()
         now = utcnow()
-        waits = []
         for _ in range(3):
-            due = db.session.get(Notification, notification.id).next_attempt_at
-            now = max(now, due)
+            now = max(now, db.session.get(Notification, notification.id).next_attempt_at)
             outbox.send_due(now)
-            db.session.refresh(notification)
-            waits.append(notification.next_attempt_at - now)
-        assert waits[:2] == [timedelta(seconds=60), timedelta(seconds=120)]
+        db.session.refresh(notification)
         assert notification.attempts == 3 and notification.failed_at is not None
         assert notification.state == "failed"
         assert outbox.send_due(now + timedelta(days=1)).sent == 0  # given up: not retried
         assert [n.id for n in outbox.needs_attention()] == [notification.id]
         listing = cli.invoke(args=["notify", "list"])
-        assert "failed" in listing.output and "m0@example.org" in listing.output
+        assert "failed" in listing.output and "refused@example.org" in listing.output
 
-        # An admin asks for another go once the server is back.
-        smtp.start()
+        # An admin asks for another go (the address fixed at the other end, say).
         outbox.retry(notification)
-        assert outbox.send_due().sent == 1
-        assert outbox.needs_attention() == []
+        assert db.session.get(Notification, notification.id).state == "queued"
+        assert outbox.send_due().failed == 1
     finally:
         app.config["MAIL_MAX_ATTEMPTS"] = 8
+
+
+def test_a_long_run_claims_with_a_lease_from_the_clock_not_from_its_start(referrals_db):
+    (notification,) = _queue(1)
+    run_started = utcnow() - timedelta(minutes=30)  # a run busy with a backlog since then
+    notification.next_attempt_at = run_started
+    db.session.commit()
+    assert outbox._claim(notification.id, run_started) is not None
+    assert outbox._claim(notification.id, utcnow()) is None  # a second sender finds it taken
 
 
 def test_the_back_off_is_capped(app):

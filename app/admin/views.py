@@ -131,7 +131,7 @@ def audit_log():
 @admin_required
 def emails_not_sent():
     return render_template("admin/outbox.html", notifications=outbox.needs_attention(),
-                           shown_recipient=outbox.shown_recipient)
+                           shown_recipient=outbox.shown_recipient, shown_error=outbox.shown_error)
 
 
 @bp.route("/outbox/<int:notification_id>/retry", methods=["POST"])
@@ -143,5 +143,5 @@ def retry_notification(notification_id: int):
     outbox.retry(notification)
     record_event("notification.retried", subject_type="notification", subject_id=notification.id)
     db.session.commit()
-    flash(_("The email to %(to)s will be tried again on the next send.", to=notification.to))
+    flash(_("The email to %(to)s will be tried again on the next send.", to=outbox.shown_recipient(notification)))
     return redirect(url_for("admin.emails_not_sent"))

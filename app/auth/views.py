@@ -44,10 +44,15 @@ PENDING_MINUTES = 10
 
 def _safe_next(target: str | None) -> str | None:
     """Only a path on this site, so a sign-in link cannot send anyone elsewhere."""
-    if not target:
+    # Browsers read a backslash as a slash ("/\\evil.example" is another site) and drop
+    # tabs and newlines, so a path with any of them is refused outright.
+    if not target or not target.startswith("/") or any(c == "\\" or ord(c) < 32 for c in target):
         return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # "//[x": not a URL at all
+        return None
+    if parts.scheme or parts.netloc or target.startswith("//"):
         return None
     return target
 
@@ -83,7 +88,7 @@ def sign_in():
     status = 200
     if form.validate_on_submit():
         result = accounts.check_password_sign_in(form.email.data, form.password.data,
-                                                 request.remote_addr or "unknown")
+                                                 request.remote_addr)
         if result.rate_limited:
             form.email.errors = [_("Too many attempts to sign in from this connection. "
                                    "Wait 15 minutes, then try again.")]

@@ -33,6 +33,7 @@ class ReferralStatus:
     # A decision (accepted, waiting list or declined) ends the 20-working-day clock.
     DECISIONS = (ACCEPTED, WAITING_LIST, DECLINED)
     UNDECIDED = (NEW, OPENED, CONTACTED)
+    FINAL = (DECLINED, CLOSED)
     # Where a referral may go from each status; declined and closed are final. Waiting list
     # to waiting list is a new estimate.
     TRANSITIONS: dict[str, tuple[str, ...]] = {

@@ -3,7 +3,8 @@
 from flask import Flask, render_template
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import Conflict, HTTPException
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import BadRequest, Conflict, HTTPException
 
 from app.extensions import db
 
@@ -16,6 +17,15 @@ def register_error_handlers(app: Flask) -> None:
         if (error.code or 500) >= 500:
             template = "errors/500.html"
         return render_template(template, error=error), error.code
+
+    @app.errorhandler(CSRFError)
+    def form_not_trusted(error: CSRFError):
+        # Flask-WTF's reasons are English and technical: log them, tell people what to do.
+        app.logger.info("Form refused: %s", error.description)
+        refused = BadRequest(_("This page had expired, or your browser did not send back what "
+                               "it needs to (it may be blocking cookies from this site). Go back, "
+                               "reload the page and try again: anything you already saved is kept."))
+        return render_template("errors/4xx.html", error=refused), 400
 
     @app.errorhandler(IntegrityError)
     def conflicting_change(error: IntegrityError):

@@ -84,16 +84,18 @@ class SignInResult:
     rate_limited: bool = False
 
 
-def _recent_failures_from(address: str, now: datetime) -> int:
+def _recent_failures_from(address: str | None, now: datetime) -> int:
     window = now - timedelta(minutes=current_app.config["SIGNIN_RATE_WINDOW_MINUTES"])
     return db.session.scalar(
         select(func.count(AuditEvent.id)).where(
-            AuditEvent.action == "signin.failed", AuditEvent.address == address,
+            AuditEvent.action == "signin.failed",
+            # Matches a missing address too, or the limit would never apply to one.
+            AuditEvent.address.is_not_distinct_from(address),
             AuditEvent.at >= window)
     ) or 0
 
 
-def check_password_sign_in(email: str, password: str, address: str,
+def check_password_sign_in(email: str, password: str, address: str | None,
                            now: datetime | None = None) -> SignInResult:
     """The first factor. Commits the outcome (failure counts and the audit log)."""
     now = now or utcnow()

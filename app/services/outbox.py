@@ -113,7 +113,9 @@ def _claim(notification_id: int, now: datetime) -> Notification | None:
         update(Notification)
         .where(Notification.id == notification_id, Notification.sent_at.is_(None),
                Notification.failed_at.is_(None), Notification.next_attempt_at <= now)
-        .values(attempts=Notification.attempts + 1, next_attempt_at=now + LEASE)
+        # The lease runs from the clock, not the run's start: a long run's later claims
+        # must not be born expired, or a second sender could take them too.
+        .values(attempts=Notification.attempts + 1, next_attempt_at=max(now, utcnow()) + LEASE)
         .execution_options(synchronize_session=False))
     db.session.commit()
     if claimed.rowcount != 1:
@@ -172,8 +174,24 @@ def shown_recipient(notification: Notification) -> str:
     name part hidden, since with the reference it would open their tracker."""
     if notification.kind not in TO_FAMILIES:
         return notification.to
-    name, _, domain = notification.to.partition("@")
+    return _masked(notification.to)
+
+
+def _masked(address: str) -> str:
+    name, _, domain = address.partition("@")
     return f"{name[:1]}•••@{domain}"
+
+
+_ADDRESS = re.compile(r"[^\s'\"<>(){}\[\],:;]+@[^\s'\"<>(){}\[\],:;]+")
+
+
+def shown_error(notification: Notification) -> str:
+    """The last error as the admin sees it: SMTP servers quote the address they refused,
+    so a family's is masked there too."""
+    error = notification.last_error or ""
+    if notification.kind not in TO_FAMILIES:
+        return error
+    return _ADDRESS.sub(lambda match: _masked(match.group(0)), error)
 
 
 def redact_links(body: str) -> str:
@@ -181,10 +199,12 @@ def redact_links(body: str) -> str:
 
 
 def _record_failure(notification: Notification, error: Exception, now: datetime) -> bool:
-    """Schedules the next try (doubling each time); True when this was the last allowed."""
+    """Schedules the next try (doubling each time, up to the cap); True when this was the
+    last allowed. Only a refusal of this message counts towards giving up: while the
+    server is down or unreachable, every message stays queued, however long that lasts."""
     notification.last_error = _describe(error)[:2000]
     maximum = current_app.config["MAIL_MAX_ATTEMPTS"]
-    gave_up = notification.attempts >= maximum
+    gave_up = notification.attempts >= maximum and not _server_problem(error)
     if gave_up:
         notification.failed_at = now
     else:

@@ -452,14 +452,17 @@ def flag_overdue(now: datetime | None = None) -> list[Overdue]:
 # -- retention and subject access ------------------------------------------------------------
 
 def purge(now: datetime | None = None, *, dry_run: bool = False) -> PurgeReport:
-    """Anonymises referrals whose last change is older than REFERRAL_RETENTION_DAYS (closing
-    a referral is its last change) and deletes their emails from the outbox, sent or not.
+    """Anonymises declined and closed referrals whose last change (the decline or close) is
+    older than REFERRAL_RETENTION_DAYS, and deletes their emails from the outbox, sent or
+    not. Open ones are kept however old: a family can wait on a list for two years, and the
+    deadline flags keep unanswered ones in front of the provider and the partnership.
     Keeps the status history's dates and codes, for the partnership's statistics."""
     now = now or utcnow()
     cutoff = now - timedelta(days=current_app.config["REFERRAL_RETENTION_DAYS"])
     report = PurgeReport()
     due = list(db.session.scalars(
-        select(Referral).where(Referral.anonymised_at.is_(None), Referral.updated_at < cutoff)
+        select(Referral).where(Referral.anonymised_at.is_(None), Referral.updated_at < cutoff,
+                               Referral.status.in_(ReferralStatus.FINAL))
         .options(selectinload(Referral.events))))
     for referral in due:
         report.anonymised.append(referral.reference)
