@@ -258,9 +258,6 @@ def test_empty_start_date_boxes_say_only_that_the_date_is_missing(client, opened
 def test_a_null_character_anywhere_is_a_400_with_a_message(referrals_db, client, method, path, data):
     service = self_referral_service()
     path = path.format(service=service.id)
-    if method == "get":
-        response = client.get(path, query_string=data)
-    else:
-        response = client.post(path, data=data)
+    response = client.get(path, query_string=data) if method == "get" else client.post(path, data=data)
     check_page(response, status=400)
     assert "null character" in _html(response)

@@ -221,7 +221,8 @@ def test_refusing_the_privacy_notice_sends_nothing(service, client):
     html = _html(notice)
     organisation = service.organisation.name
     for text in (f"{organisation}, which runs {service.name}, receives the details",
-                 "Nobody else, unless the family agrees", "365 days after the service declines or closes the referral",
+                 "Nobody else, unless the family agrees",
+                 "365 days after the service declines or closes the referral",
                  "Information Commissioner's Office", "Privacy notice version 2026-11"):
         assert text in html
     refused = client.post(refer_url(service.id, "privacy"), data={})

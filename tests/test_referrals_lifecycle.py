@@ -2,11 +2,15 @@
 anonymising after the retention period, and subject access."""
 
 import json
+import re
+import time
 from datetime import date, datetime, timedelta
 from html import unescape
 from types import SimpleNamespace
+from unittest.mock import patch
 
 import pytest
+from itsdangerous import TimestampSigner
 from sqlalchemy import select, update
 
 from app.extensions import db
@@ -203,7 +207,7 @@ def test_an_unknown_tracker_link_is_not_found(service, client):
 
 
 def test_the_reference_and_email_are_a_second_way_in(service, client):
-    referral, *_ = make_referral(service, "professional")
+    referral, *_ = make_referral(service)
     check_page(client.get("/referrals/track"))
     wrong = client.post("/referrals/track", data={"reference": referral.reference,
                                                   "email": "someone@example.org"})
@@ -215,8 +219,52 @@ def test_the_reference_and_email_are_a_second_way_in(service, client):
     page = client.get("/referrals/track/found")
     check_page(page)
     assert referral.reference in _html(page)
-    assert referrals.find_by_reference(referral.reference, "pat@school.example.org")[1] == "referrer"
     assert [a.actor for a in _audit("referral.viewed")] == ["family"]
+
+
+def test_a_professional_typing_the_familys_address_gets_no_view_the_family_emailed_a_link(
+        service, client):
+    """The professional knows the reference and the family's address (they typed both), so
+    those two open nothing here: the family's view goes to the family's own inbox."""
+    referral, *_ = make_referral(service, "professional", may_follow=False)
+    referrals.change_status(referral, "opened", user=WORKER)
+    referrals.change_status(referral, "accepted", user=WORKER, expected_start=date(2027, 1, 4),
+                            note="We will phone you on Monday")
+    before = count(Notification)
+    response = client.post("/referrals/track", data={"reference": referral.reference,
+                                                     "email": "jo@example.org"})
+    assert response.headers["Location"].endswith("/referrals/track/link-sent")
+    page = client.get(response.headers["Location"])
+    check_page(page)
+    html = _html(page)
+    assert "Check your email" in html and "works for 7 days" in html
+    for private in ("Accepted", "4 January 2027", "We will phone you"):
+        assert private not in html and private not in _html(client.get("/referrals/track/found"))
+    assert _audit("referral.viewed") == []
+
+    (link_email,) = db.session.scalars(select(Notification).where(Notification.kind == "referral.link"))
+    assert count(Notification) == before + 1
+    assert link_email.to == "jo@example.org" and referral.reference in link_email.subject
+    link = re.search(r"https?://\S+(/referrals/track/link/\S+)", link_email.body).group(1)
+    family_view = client.get(link)
+    check_page(family_view)
+    assert "Accepted" in _html(family_view) and "We will phone you on Monday" in _html(family_view)
+    assert family_view.headers["Cache-Control"] == "no-store"
+    assert [a.actor for a in _audit("referral.viewed")] == ["family"]
+
+    # The referrer's own address gives the referrer's view, which the family limited.
+    own = client.post("/referrals/track", data={"reference": referral.reference,
+                                                "email": "pat@school.example.org"})
+    assert own.headers["Location"].endswith("/referrals/track/found")
+    assert "Accepted" not in _html(client.get("/referrals/track/found"))
+    # A link altered, or older than 7 days, opens nothing.
+    assert client.get(link[:-3] + "abc").status_code == 404
+    signed_at = int(time.time()) - 8 * 86400
+    with patch.object(TimestampSigner, "get_timestamp", lambda self: signed_at):
+        stale = referrals.email_family_link(referral)
+    db.session.commit()
+    stale_link = re.search(r"https?://\S+(/referrals/track/link/\S+)", stale.body).group(1)
+    assert client.get(stale_link).status_code == 404
 
 
 @pytest.mark.parametrize("data, messages", [

@@ -143,5 +143,6 @@ def retry_notification(notification_id: int):
     outbox.retry(notification)
     record_event("notification.retried", subject_type="notification", subject_id=notification.id)
     db.session.commit()
-    flash(_("The email to %(to)s will be tried again on the next send.", to=outbox.shown_recipient(notification)))
+    flash(_("The email to %(to)s will be tried again on the next send.",
+            to=outbox.shown_recipient(notification)))
     return redirect(url_for("admin.emails_not_sent"))

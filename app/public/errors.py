@@ -2,8 +2,8 @@
 
 from flask import Flask, render_template
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import BadRequest, Conflict, HTTPException
 
 from app.extensions import db

@@ -9,10 +9,11 @@ from flask import abort, current_app, redirect, render_template, request, sessio
 from flask_babel import gettext, ngettext
 
 from app import rate_limits
-from app.models.referrals import Referral, ReferralStatus
+from app.extensions import db
+from app.models.referrals import Referral, ReferralStatus, ReferrerType
 from app.referrals import bp
 from app.referrals.forms import FindForm
-from app.services import referrals
+from app.services import outbox, referrals
 from app.templating import long_date
 
 TRACKING = "referral_tracking"
@@ -48,6 +49,8 @@ def find():
                 "use the link in the email we sent you."))
         if form.validate():
             found = referrals.find_by_reference(form.reference.data, form.email.data)
+            if found is not None and _made_for_the_family(*found):
+                return _email_the_family(found[0])
             if found is not None:
                 session[TRACKING] = {"id": found[0].id, "role": found[1]}
                 return redirect(url_for("referrals.found"))
@@ -55,6 +58,34 @@ def find():
                 "We could not find a referral with that reference and email address. Check "
                 "them and try again"))
     return render_template("referrals/find.html", form=form), 400 if form.errors else 200
+
+
+def _made_for_the_family(referral: Referral, role: str) -> bool:
+    """The family's address typed in for a referral a professional made: the professional
+    knows both the reference and that address, so the family's view goes to the family's
+    inbox, not to whoever typed them."""
+    return role == "family" and referral.referrer_type == ReferrerType.PROFESSIONAL
+
+
+def _email_the_family(referral: Referral):
+    notification = referrals.email_family_link(referral)
+    db.session.commit()
+    outbox.send_in_background(current_app._get_current_object(), [notification.id])
+    return redirect(url_for("referrals.link_sent"))
+
+
+@bp.get("/referrals/track/link-sent")
+def link_sent():
+    return render_template("referrals/link_sent.html", days=referrals.EMAILED_LINK_DAYS)
+
+
+@bp.get("/referrals/track/link/<signed>")
+def track_emailed(signed: str):
+    referral = referrals.find_by_emailed_link(signed)
+    if referral is None:
+        abort(404)
+    referrals.record_view(referral, user="family")
+    return _tracker_page(referral, "family")
 
 
 @bp.get("/referrals/track/found")

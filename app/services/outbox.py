@@ -166,7 +166,7 @@ def _mark_sent(notification: Notification) -> None:
 
 
 # Emails to families and referrers: the partnership sees that one is stuck, not whose.
-TO_FAMILIES = ("referral.receipt", "referral.update")
+TO_FAMILIES = ("referral.receipt", "referral.update", "referral.link")
 
 
 def shown_recipient(notification: Notification) -> str:

@@ -28,6 +28,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale, gettext, lazy_gettext
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -230,6 +231,48 @@ def find_by_token(token: str) -> tuple[Referral, str] | None:
     if referral is None:
         return None
     return referral, "family" if referral.family_token_hash == hashed else "referrer"
+
+
+# A link emailed on request to a family whose referral a professional made: it works for
+# this many days. Signed, not stored: nothing to purge, and it stops with the referral.
+EMAILED_LINK_DAYS = 7
+_EMAILED_LINK_SALT = "referral-tracker-link"
+
+
+def _link_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_EMAILED_LINK_SALT)
+
+
+def email_family_link(referral: Referral) -> Notification:
+    """Queues a fresh tracker link to the family's own address (committed by the caller).
+    Used when the reference and the family's address are typed in for a referral a
+    professional made: the professional knows both, and must not see the family's view."""
+    signed = _link_signer().dumps({"referral": referral.id})
+    return queue_email(
+        referral.contact_email, gettext("A link to follow referral %(ref)s", ref=referral.reference),
+        "\n".join([
+            gettext("Someone asked to follow referral %(ref)s using this email address.",
+                    ref=referral.reference), "",
+            gettext("To see what is happening with it, open this link within %(days)d days "
+                    "(keep it to yourself):", days=EMAILED_LINK_DAYS),
+            _link("referrals.track_emailed", signed=signed), "",
+            gettext("If you did not ask for it, you can ignore this email."),
+        ]),
+        kind="referral.link", referral=referral,
+        key=f"{referral.reference}:link:{secrets.token_hex(6)}")
+
+
+def find_by_emailed_link(signed: str) -> Referral | None:
+    """The referral an emailed link opens (for the family), while it is fresh."""
+    try:
+        payload = _link_signer().loads(signed, max_age=EMAILED_LINK_DAYS * 86400)
+    except BadData:
+        return None
+    referral = get(payload.get("referral")) if isinstance(payload, dict) and \
+        isinstance(payload.get("referral"), int) else None
+    if referral is None or referral.anonymised_at is not None or not referral.contact_email:
+        return None
+    return referral
 
 
 def find_by_reference(reference: str, email: str) -> tuple[Referral, str] | None:
