@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 from app.models import Location, WaitingStatus, WaitingTime
 from app.services import listings
 from app.services.opening import opening_status
+from app.services.working_days import today_in_england
 
 DAY_NAMES = {"mon": lazy_gettext("Monday"), "tue": lazy_gettext("Tuesday"),
              "wed": lazy_gettext("Wednesday"), "thu": lazy_gettext("Thursday"),
@@ -44,7 +45,7 @@ def kind_name(kind: str) -> str:
 
 
 def today() -> date:
-    return date.today()
+    return today_in_england()
 
 
 def language_name(code: str) -> str:

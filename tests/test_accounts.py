@@ -342,6 +342,26 @@ def test_expired_invitation_is_refused(client, people):
     assert client.get(path).status_code == 404
 
 
+def test_disabling_voids_the_invitation_even_after_re_enabling_and_a_resend_is_audited(client, app,
+                                                                                     people):
+    admin = make_user("inviter4@example.org", role="admin")
+    sign_in(client, admin)
+    client.post("/admin/users/invite", data={"email": "maybe@example.org", "name": "Maybe",
+                                             "role": "provider"})
+    invited = accounts.find_user_by_email("maybe@example.org")
+    path = _link_from_last_email(invited.email).split("5000", 1)[1]
+    newcomer = app.test_client()
+    assert newcomer.get(path).status_code == 200
+    client.post(f"/admin/users/{invited.id}/active", data={"active": "0"})
+    client.post(f"/admin/users/{invited.id}/active", data={"active": "1"})
+    assert newcomer.get(path).status_code == 404
+    assert client.post(f"/admin/users/{invited.id}/invitation").status_code == 302
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.reinvited",
+                                                      AuditEvent.subject_id == str(invited.id)))
+    fresh = _link_from_last_email(invited.email).split("5000", 1)[1]
+    assert fresh != path and newcomer.get(fresh).status_code == 200
+
+
 def test_invite_form_explains_its_errors(client, people):
     admin = make_user("inviter3@example.org", role="admin")
     sign_in(client, admin)

@@ -3,6 +3,7 @@ str.isdigit() accepts but int() refuses ("²") or reads as something else ("１�
 numbers too long for int(), text that is only spaces, and a date that is not in three
 parts. Each is a 400 with a message next to the field and in the error summary."""
 
+from datetime import date, timedelta
 from html import unescape
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import WaitingTime
 from app.models.referrals import Referral
+from app.services.working_days import today_in_england
 from tests import referral_support
 from tests.conftest import check_page, make_user, sign_in
 from tests.referral_support import CHILD, count, post, refer_url, self_referral_service
@@ -96,6 +98,20 @@ def test_a_date_of_birth_in_other_digits_is_not_a_real_date(client, at_child_ste
     dob = {"dob_day": "3", "dob_month": "2", "dob_year": "2016", part: value}
     response = _post_child(client, at_child_step, age="", **dob)
     _assert_field_error(response, "dob_day", "Date of birth must be a real date, like 27 3 2014")
+
+
+def test_a_date_of_birth_that_makes_someone_26_is_over_the_age_limit(client, at_child_step):
+    today = today_in_england()
+    born_26_today = today.replace(year=today.year - 26) if (today.month, today.day) != (2, 29) \
+        else date(today.year - 26, 3, 1)
+    dob = {"dob_day": str(born_26_today.day), "dob_month": str(born_26_today.month),
+           "dob_year": str(born_26_today.year)}
+    _assert_field_error(_post_child(client, at_child_step, age="", **dob), "dob_day",
+                        "Date of birth must be for someone 25 or under")
+    turns_26_tomorrow = born_26_today + timedelta(days=1)
+    response = _post_child(client, at_child_step, age="", dob_day=str(turns_26_tomorrow.day),
+                           dob_month=str(turns_26_tomorrow.month), dob_year=str(turns_26_tomorrow.year))
+    assert response.status_code == 302
 
 
 def test_a_date_of_birth_in_ascii_digits_still_works(client, at_child_step):
@@ -228,21 +244,22 @@ def test_a_service_refusal_the_form_did_not_foresee_is_shown_on_the_form(client,
 @pytest.mark.parametrize("parts", [["2027-02-03"], ["3", "2"], ["3", "2", "2027", "1"]], ids=_id)
 def test_a_start_date_not_in_three_parts_is_not_a_valid_date(client, opened, parts):
     response = _step(client, opened, "accepted", {"expected_start": parts})
-    _assert_field_error(response, "expected_start", "Not a valid date value.")
+    _assert_field_error(response, "expected_start",
+                        "The expected start date must be a real date, like 27 3 2027")
     _still_opened(opened)
 
 
 def test_a_start_date_left_out_beside_other_answers_is_missing(client, opened):
     response = _step(client, opened, "accepted", {"note": "Tuesdays after school"})
     _assert_field_error(response, "expected_start", "Enter the date the help is expected to start")
-    assert "Not a valid date value." not in _html(response)
+    assert "must be a real date" not in _html(response)
     _still_opened(opened)
 
 
 def test_empty_start_date_boxes_say_only_that_the_date_is_missing(client, opened):
     response = _step(client, opened, "accepted", {"expected_start": ["", " ", ""]})
     _assert_field_error(response, "expected_start", "Enter the date the help is expected to start")
-    assert "Not a valid date value." not in _html(response)
+    assert "must be a real date" not in _html(response)
     _still_opened(opened)
 
 

@@ -153,7 +153,10 @@ def test_a_referrer_the_family_did_not_allow_hears_nothing_more(client, inbox):
 
 @pytest.mark.parametrize(("step", "data", "message"), [
     ("accepted", {}, "Enter the date the help is expected to start"),
-    ("accepted", {"expected_start": ["31", "2", "2027"]}, "Not a valid date value."),
+    ("accepted", {"expected_start": ["31", "2", "2027"]},
+     "The expected start date must be a real date, like 27 3 2027"),
+    ("accepted", {"expected_start": ["3", "2", "2020"]}, "The expected start date must be today or later"),
+    ("accepted", {"expected_start": ["3", "2", "2099"]}, "The expected start date must be within 2 years"),
     ("waiting-list", {}, "Enter about how many weeks the family will wait, like 6"),
     ("waiting-list", {"estimate_weeks": "200"}, "Enter a whole number of weeks from 1 to 104"),
     ("declined", {}, "Select why the service can't help"),

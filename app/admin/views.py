@@ -105,6 +105,7 @@ def resend_invitation(user_id: int):
     token = accounts.issue_token(person, TokenPurpose.INVITATION,
                                  timedelta(days=current_app.config["INVITATION_DAYS"]))
     send_invitation(person, token)
+    record_event("user.reinvited", subject_type="user", subject_id=person.id)
     db.session.commit()
     flash(_("A new invitation is on its way to %(email)s.", email=person.email))
     return redirect(url_for("admin.user", user_id=person.id))

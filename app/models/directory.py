@@ -11,6 +11,7 @@ from sqlalchemy import JSON, Column, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.services.working_days import today_in_england
 
 SLUG = String(100)
 
@@ -160,7 +161,7 @@ class Service(db.Model):
     # `areas: [all]`: covers the whole county, whatever areas exist
     covers_all_areas: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(20), default=ListingStatus.PUBLISHED, index=True)
-    last_reviewed: Mapped[date] = mapped_column(default=lambda: utcnow().date())
+    last_reviewed: Mapped[date] = mapped_column(default=today_in_england)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

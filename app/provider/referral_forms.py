@@ -1,6 +1,7 @@
 """Forms for moving a referral on: one page for each kind of step."""
 
 import re
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -17,9 +18,11 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from app.models.referrals import ReferralStatus
 from app.numbers import whole_number
 from app.services.referrals import CLOSE_OUTCOMES, DECLINE_REASONS, TEXT_MAX
+from app.services.working_days import today_in_england
 
-# DateField's own message (translated, if at all, by WTForms): not a new string to extract.
-INVALID_DATE = "Not a valid date value."
+INVALID_DATE = _l("The expected start date must be a real date, like 27 3 2027")
+START_TOO_SOON = _l("The expected start date must be today or later")
+START_TOO_LATE = _l("The expected start date must be within 2 years")
 TOO_LONG = _l("Keep it to 1,000 characters or fewer")
 NO_START = _l("Enter the date the help is expected to start")
 BAD_WEEKS = _l("Enter a whole number of weeks from 1 to 104")
@@ -49,8 +52,11 @@ class DayMonthYearField(DateField):
         if not any(parts):
             return
         if len(parts) != 3:
-            raise ValueError(self.gettext(INVALID_DATE))
-        super().process_formdata(parts)
+            raise ValueError(str(INVALID_DATE))
+        try:
+            super().process_formdata(parts)
+        except ValueError:
+            raise ValueError(str(INVALID_DATE)) from None
 
 
 class StepForm(FlaskForm):
@@ -92,6 +98,16 @@ class AcceptedForm(StepForm):
         description=_l("For example, 27 3 2027"), validators=[InputRequired(NO_START)])
     note = TextAreaField(_l("Anything the family should know (optional)"), widget=GovTextArea(),
                          filters=[_strip], validators=_text)
+
+    def validate_expected_start(self, field) -> None:
+        # The family reads this date: one in the past, or years away, is a slip of the keys.
+        today = today_in_england()
+        if field.data is None:  # not a date: already said so
+            return
+        if field.data < today:
+            raise ValidationError(START_TOO_SOON)
+        if field.data > today + timedelta(days=2 * 366):
+            raise ValidationError(START_TOO_LATE)
 
 
 class WaitingListForm(StepForm):

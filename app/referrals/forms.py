@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from app.models.referrals import ProfessionalKind, ReferrerType
 from app.numbers import whole_number
 from app.services.referrals import NEED_MAX, normalise_reference
+from app.services.working_days import today_in_england
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 MAX_AGE = 25  # early help runs to 25 for young people with SEND
@@ -119,7 +120,7 @@ class ChildForm(JourneyForm):
     def __init__(self, *args, young_person: bool = False, today: date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.young_person = young_person
-        self.today = today or date.today()
+        self.today = today or today_in_england()
         self.date_of_birth: date | None = None
         self.age_years: int | None = None
 
@@ -176,7 +177,8 @@ class ChildForm(JourneyForm):
             raise ValidationError(_l("Date of birth must be a real date, like 27 3 2014")) from None
         if born > self.today:
             raise ValidationError(_l("Date of birth must be in the past"))
-        if self.today.year - born.year > MAX_AGE + 1:
+        had_birthday = (self.today.month, self.today.day) >= (born.month, born.day)
+        if self.today.year - born.year - (not had_birthday) > MAX_AGE:
             raise ValidationError(_l("Date of birth must be for someone %(max)d or under", max=MAX_AGE))
         return born
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from app.models import AccessRoute, DeliveryMode, ServiceKind, WaitingStatus
 from app.services.postcodes import InvalidPostcode, normalise_postcode
+from app.services.working_days import today_in_england
 from app.services.yaml_lines import LocatedDocument, YamlSyntaxError, join, load_with_lines
 
 FORMAT_VERSION = 1
@@ -86,7 +87,7 @@ def parse_directory_file(text: str, today: date | None = None) -> DirectoryFile:
         raise DirectoryFileInvalid(
             [Problem(error.line, "", f"not valid YAML: {error.message}")]
         ) from None
-    checker = _Checker(document, today or date.today())
+    checker = _Checker(document, today or today_in_england())
     result = checker.check()
     if checker.problems:
         raise DirectoryFileInvalid(sorted(checker.problems, key=lambda p: (p.line, p.path)))
@@ -99,7 +100,7 @@ def check_service_entry(item: dict[str, Any], *, area_ids: set[str], category_id
                         path: str = "service") -> tuple[dict[str, Any] | None, list[Problem]]:
     """Check one service as an import would (for listings edited in the site, so that they
     always export and import again): its canonical form, or the problems by field path."""
-    checker = _Checker(LocatedDocument({path: item}), today or date.today())
+    checker = _Checker(LocatedDocument({path: item}), today or today_in_england())
     checked = checker.mapping(item, path, SERVICE_KEYS)
     if checked is None:
         return None, checker.problems

@@ -29,6 +29,7 @@ from app.models import (
 from app.models.directory import stable_uuid, utcnow
 from app.services import postcodes
 from app.services.directory_file import ALL_AREAS, FORMAT_VERSION, DirectoryFile
+from app.services.working_days import today_in_england
 
 LISTS = ("areas", "categories", "organisations", "services")
 OUTCOMES = ("created", "updated", "unchanged", "kept", "pruned")
@@ -139,7 +140,7 @@ def import_directory(
 ) -> ImportReport:
     """Apply a checked file in one transaction; roll back on dry run or any error."""
     report = ImportReport(dry_run=dry_run)
-    today = today or date.today()
+    today = today or today_in_england()
     try:
         _apply_settings(content.directory)
         areas = _apply_list(content.areas, Area, canonical_area, _set_area, "areas", report)

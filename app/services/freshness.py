@@ -29,6 +29,7 @@ from app.models import (
 from app.models.accounts import membership
 from app.models.directory import utcnow
 from app.services.audit import record_event
+from app.services.working_days import today_in_england
 
 TOKEN_SALT = "listing-still-right"
 
@@ -46,7 +47,7 @@ def _config(name: str) -> int:
 
 
 def _today(today: date | None) -> date:
-    return today or utcnow().date()
+    return today or today_in_england()
 
 
 # -- one listing -----------------------------------------------------------------------

@@ -38,6 +38,7 @@ from app.models.directory import utcnow
 from app.services import directory_sync
 from app.services.audit import record_event
 from app.services.directory_file import Problem, check_service_entry
+from app.services.working_days import today_in_england
 
 IMPORT_ACTOR = "Directory file import"
 MAX_REASON = 2000
@@ -335,7 +336,7 @@ def approve(change: ListingChange, reviewer: User, publish: Iterable[str] | None
     index follows the commit. Raises ListingInvalid when the chosen fields do not make a
     valid listing together (e.g. self-referral without the email for referrals)."""
     _check_reviewer(change, reviewer)
-    today = today or utcnow().date()
+    today = today or today_in_england()
     chosen = set(change.fields) if publish is None else set(publish) & set(change.fields)
     if not chosen:
         raise ValueError("approve at least one field, or reject the change")

@@ -1,11 +1,11 @@
 """What partnership admins do with accounts: invite, change access, disable, enable."""
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.models.accounts import Role, User, membership
+from app.models.accounts import AccountToken, Role, User, membership
 from app.models.audit import AuditEvent
-from app.models.directory import Organisation, Service
+from app.models.directory import Organisation, Service, utcnow
 from app.services.audit import record_event
 
 
@@ -50,6 +50,11 @@ def change_access(user: User, *, role: str, organisation_ids: list[str], by: Use
 def set_active(user: User, active: bool, *, by: User) -> None:
     user.active = active
     user.session_version += 1  # disabling ends their sessions now
+    if not active:
+        # And their unused invitation and reset links, which would work again on re-enabling.
+        db.session.execute(update(AccountToken).where(AccountToken.user_id == user.id,
+                                                      AccountToken.used_at.is_(None))
+                           .values(used_at=utcnow()))
     record_event("user.enabled" if active else "user.disabled", subject_type="user",
                  subject_id=user.id, actor=by.email)
     db.session.commit()

@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.accounts import User
-from app.models.directory import Service, WaitingStatus, WaitingTime, utcnow
+from app.models.directory import Service, WaitingStatus, WaitingTime
 from app.services.audit import record_event
+from app.services.working_days import today_in_england
 
 MAX_WEEKS = 104
 
@@ -31,7 +32,7 @@ def record_waiting_time(service: Service, user: User, *, status: str, weeks: int
         raise ValueError("a waiting list needs a number of weeks")
     entry = WaitingTime(
         service=service, status=status, weeks=weeks if status == WaitingStatus.WAITLIST else None,
-        confirmed_on=today or utcnow().date(), note=(note or "").strip() or None, source="provider",
+        confirmed_on=today or today_in_england(), note=(note or "").strip() or None, source="provider",
         recorded_by=user.email)
     db.session.add(entry)
     record_event("waiting-time.updated", subject_type="service", subject_id=service.id,

@@ -37,6 +37,11 @@ def local_date(moment: datetime) -> date:
     return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(LONDON).date()
 
 
+def today_in_england() -> date:
+    """Today's date where the families and services are (the server may run on UTC)."""
+    return datetime.now(LONDON).date()
+
+
 def full_working_days_between(start: date, end: date) -> int:
     """Working days wholly after `start` and before `end`: a referral sent on a Monday has
     had 5 full working days by the Tuesday after next (none bank holidays)."""
