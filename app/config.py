@@ -96,6 +96,9 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     # Referrals: anonymised this many days after they end (or after their last change).
     REFERRAL_RETENTION_DAYS = int(os.environ.get("REFERRAL_RETENTION_DAYS", "365"))
+    # A referral's answers (and, once sent, its confirmation) are cleared from the browser
+    # after this long without a page of the journey: phones and computers are shared.
+    REFERRAL_IDLE_MINUTES = int(os.environ.get("REFERRAL_IDLE_MINUTES", "60"))
     # Told about late referrals, with the provider; named in the privacy notice for rights.
     PARTNERSHIP_EMAIL = os.environ.get("PARTNERSHIP_EMAIL", "")
     PRIVACY_NOTICE_VERSION = os.environ.get("PRIVACY_NOTICE_VERSION", "2026-11-27")

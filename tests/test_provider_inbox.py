@@ -21,14 +21,14 @@ THEIR_SERVICE = "reducing-parental-conflict-programme"
 
 
 def _referral(service_id: str, *, professional: bool = False, may_follow: bool = True,
-              days_ago: int = 0) -> Referral:
+              days_ago: int = 0, email: str = "sam@family.example.org") -> Referral:
     answers = {
         "referrer_type": "professional" if professional else "parent",
         "language": "en",
         "child": {"first_name": "Amelia", "age": 9, "date_of_birth": None},
         "need": "Struggling with worries at bedtime.",
         "details": {"language": "", "adjustments": "", "other_support": ""},
-        "contact": {"name": "Sam", "phone": "07700 900982", "email": "sam@family.example.org",
+        "contact": {"name": "Sam", "phone": "07700 900982", "email": email,
                     "safe_times": "After 6pm", "leave_message": False},
         "consent": {"agreed": True, "version": "2026-11",
                     "at": datetime.now(UTC).replace(tzinfo=None).isoformat()},
@@ -149,6 +149,25 @@ def test_a_referrer_the_family_did_not_allow_hears_nothing_more(client, inbox):
     client.get(f"/provider/referrals/{referral.id}")
     client.post(f"/provider/referrals/{referral.id}/closed", data={"outcome": "family-withdrew"})
     assert len(_emails_to("senco@school.example.org")) == before
+
+
+def test_a_family_without_email_is_not_said_to_have_been_told(client, inbox):
+    referral = _referral(OUR_SERVICE, email="")
+    client.get(f"/provider/referrals/{referral.id}")
+    page = client.get(f"/provider/referrals/{referral.id}/waiting-list").get_data(as_text=True)
+    assert "The family gave no email address, so phone them to tell them" in page
+    response = client.post(f"/provider/referrals/{referral.id}/waiting-list", data={"estimate_weeks": "6"},
+                           follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "The family gave no email address: phone them to tell them." in html
+    assert "has been told" not in html
+    with_email = _referral(OUR_SERVICE)
+    client.get(f"/provider/referrals/{with_email.id}")
+    assert "will be told by email" in client.get(
+        f"/provider/referrals/{with_email.id}/waiting-list").get_data(as_text=True)
+    told = client.post(f"/provider/referrals/{with_email.id}/waiting-list", data={"estimate_weeks": "6"},
+                       follow_redirects=True)
+    assert "The family has been told by email." in told.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("step", "data", "message"), [

@@ -6,7 +6,9 @@ import json
 import random
 import re
 import threading
+import time
 from html import unescape
+from types import SimpleNamespace
 
 import pytest
 from flask import Flask
@@ -14,6 +16,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Notification, Referral, ReferralEvent
+from app.referrals import journey as journey_state
 from app.services import referrals as referral_service
 from tests import referral_support
 from tests.conftest import check_page
@@ -599,4 +602,30 @@ def test_long_answers_fit_in_the_session_cookie_or_are_refused_clearly(service, 
     assert '<a href="#need">' in _html(refused)
     assert "Set-Cookie" not in refused.headers or len(refused.headers["Set-Cookie"]) < 4093
     submit(client, service.id)
+    assert count(Referral) == 1
+
+
+def test_answers_left_for_an_hour_are_cleared_for_the_next_person(service, client, monkeypatch):
+    """On a shared phone or computer, the next person must not find the answers, nor the
+    sent referral's confirmation with its tracker link."""
+    walk_to_check(client, service.id, "parent")
+    an_hour_later = SimpleNamespace(time=lambda: time.time() + 61 * 60)
+    monkeypatch.setattr(journey_state, "time", an_hour_later)
+    check = client.get(refer_url(service.id, "check"))
+    assert check.headers["Location"].endswith(refer_url(service.id, ""))
+    start = _html(client.get(check.headers["Location"]))
+    assert "Your answers were cleared because nothing happened for 60 minutes" in start
+    assert "Sam" not in start
+    with client.session_transaction() as session:
+        assert "referral_journey" not in session
+    assert "were cleared" not in _html(client.get(refer_url(service.id, "")))  # said once
+    monkeypatch.undo()
+
+    walk_to_check(client, service.id, "parent")
+    response, _ = submit(client, service.id)
+    assert response.headers["Location"].endswith("/confirmation")
+    assert "You have already sent a referral" in _html(client.get(refer_url(service.id, "")))
+    monkeypatch.setattr(journey_state, "time", an_hour_later)
+    assert "You have already sent a referral" not in _html(client.get(refer_url(service.id, "")))
+    assert client.get(refer_url(service.id, "confirmation")).status_code == 302
     assert count(Referral) == 1

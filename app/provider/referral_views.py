@@ -80,7 +80,12 @@ def referral_step(referral_id: int, step: str):
         except referrals.InvalidDetails as error:  # something the form let through: say so on it
             form.refused(error)
         else:
-            flash(_("Referral %(reference)s updated. The family has been told.", reference=found.reference))
+            if found.contact_email:
+                flash(_("Referral %(reference)s updated. The family has been told by email.",
+                        reference=found.reference))
+            else:
+                flash(_("Referral %(reference)s updated. The family gave no email address: "
+                        "phone them to tell them.", reference=found.reference))
             return redirect(url_for("provider.referral", referral_id=referral_id))
     return render_template("provider/referral_step.html", form=form, referral=found,
                            title=_(STEP_TITLES[step])), 400 if form.errors else 200

@@ -11,6 +11,7 @@ the family's email, so the professional cannot open the family's view.
 
 import json
 import secrets
+import time
 from typing import Any
 
 from flask import current_app, session
@@ -20,6 +21,7 @@ from app.services.referrals import new_token
 
 JOURNEY = "referral_journey"
 DONE = "referral_done"
+CLEARED = "referral_cleared"
 
 # Each step, and the answer that says it has been done.
 FAMILY_STEPS = ("who", "child", "need", "details", "contact", "privacy")
@@ -34,16 +36,37 @@ ANSWER_OF_STEP = {
 
 def start(service_id: str) -> dict[str, Any]:
     journey = {"service_id": service_id, "key": secrets.token_hex(16),
-               "token": new_token(), "answers": {}}
+               "token": new_token(), "answers": {}, "seen": time.time()}
     session[JOURNEY] = journey
     return journey
 
 
+def _idle(kept: dict[str, Any]) -> bool:
+    """On a shared phone or computer the next person must not find a family's answers (or
+    its tracker link): both go after REFERRAL_IDLE_MINUTES without a page of the journey."""
+    limit = current_app.config["REFERRAL_IDLE_MINUTES"] * 60
+    seen = kept.get("seen")
+    return not isinstance(seen, int | float) or time.time() - seen > limit
+
+
 def current(service_id: str) -> dict[str, Any] | None:
     journey = session.get(JOURNEY)
-    if not isinstance(journey, dict) or journey.get("service_id") != service_id or "token" not in journey:
+    if not isinstance(journey, dict) or "token" not in journey:
         return None
+    if _idle(journey):
+        session.pop(JOURNEY, None)
+        session[CLEARED] = True
+        return None
+    if journey.get("service_id") != service_id:
+        return None
+    journey["seen"] = time.time()
+    session.modified = True
     return journey
+
+
+def cleared() -> bool:
+    """Whether answers were just cleared for being left too long (said once)."""
+    return bool(session.pop(CLEARED, False))
 
 
 def answers(journey: dict[str, Any]) -> dict[str, Any]:
@@ -131,11 +154,16 @@ def finish(journey: dict[str, Any], referral_id: int, reference: str, role: str)
     session.pop(JOURNEY, None)
     session[DONE] = {"service_id": journey["service_id"], "key": journey["key"],
                      "referral_id": referral_id, "reference": reference, "token": token,
-                     "role": role}
+                     "role": role, "seen": time.time()}
 
 
 def done(service_id: str) -> dict[str, Any] | None:
     finished = session.get(DONE)
-    if not isinstance(finished, dict) or finished.get("service_id") != service_id:
+    if not isinstance(finished, dict):
+        return None
+    if _idle(finished):
+        session.pop(DONE, None)
+        return None
+    if finished.get("service_id") != service_id:
         return None
     return finished

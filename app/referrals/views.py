@@ -104,7 +104,7 @@ def start(service_id: str):
                 activity.count_activity("referral-started", service.id)  # for the partnership's funnel
             return redirect(_step_url(service, "who"))
     return render_template("referrals/start.html", service=service, form=form,
-                           already_sent=state.done(service.id))
+                           already_sent=state.done(service.id), cleared=state.cleared())
 
 
 @bp.route(PREFIX + "/<step>", methods=["GET", "POST"])
