@@ -6,8 +6,9 @@ The directory is small, so many of its counts are 1 to 4 and the pages hide much
 hand counts are checked both as the pages show them and, where hidden, as counted
 (`counted`).
 
-The directory (period: Monday 2 to Friday 27 March 2026, "today" Tuesday 31 March 2026;
-no bank holiday in March, and London is on GMT until the 29th, so days are UTC days):
+The directory (period: asked for as Monday 2 to Friday 27 March 2026, so Monday 2 to Sunday
+29 March, custom periods being whole weeks; "today" Tuesday 31 March 2026; no bank holiday
+in March, and London is on GMT until the 29th, so days are UTC days):
 
     service   district        category            access                 waits (history)
     s1        north           wellbeing           self-referral          6 wk (1 Feb), 10 wk (10 Mar)
@@ -32,7 +33,7 @@ Referrals sent in the period (letter × how many: service, what happened):
     J×1  s3  sent Thu 12  opened Fri 13 (1)      accepted Mon 16 (2)     anonymised professional
 
 and outside it: K (s2, sent Sun 1 March, still new), L (s4, sent 2 February, opened),
-M (s2, sent Sat 28 March, still new).
+M (s2, sent Mon 30 March, still new).
 """
 
 import re
@@ -69,7 +70,7 @@ from tests.conftest import check_page, empty_the_directory, make_user, sign_in
 
 TODAY = date(2026, 3, 31)
 PERIOD = {"period": "custom", "from": "2026-03-02", "to": "2026-03-27"}
-A_FEW = {"period": "custom", "from": "2026-03-03", "to": "2026-03-09"}  # the shortest: C, D and E
+A_FEW = {"period": "custom", "from": "2026-03-23", "to": "2026-03-29"}  # the shortest, a week: I alone
 HIDDEN, FEW = oversight.HIDDEN, oversight.FEWER_THAN_5
 PAGES = ["/admin/oversight/", *(f"/admin/oversight/{name}" for name in oversight.SECTIONS)]
 CHILD_NAME = "Zebedee"
@@ -190,7 +191,7 @@ def build_directory() -> None:
               who="professional", anonymised=True)
     _referral("s2", at("2026-03-01"))  # K
     _referral("s4", at("2026-02-02"), [("opened", at("2026-02-03"), {})])  # L
-    _referral("s2", at("2026-03-28"))  # M
+    _referral("s2", at("2026-03-30"))  # M
 
     db.session.execute(insert(ActivityCount), [
         {"day": date(2026, 3, 5), "kind": "service-view", "service_id": "s1", "count": 10},
@@ -207,7 +208,7 @@ def build_directory() -> None:
     db.session.execute(insert(SearchRecord), [
         {"searched_at": at("2026-03-16", 12), "terms": terms, "district": district, "outcode": outcode,
          "result_count": results, "filters": {}} for terms, district, outcode, results in searches]
-        + [{"searched_at": at("2026-03-28", 12), "terms": "anxiety", "district": "north", "outcode": "N1",
+        + [{"searched_at": at("2026-03-30", 12), "terms": "anxiety", "district": "north", "outcode": "N1",
             "result_count": 3, "filters": {}}])
 
     db.session.add(ReviewReminder(service_id="s2", kind="review", subject_date=date(2025, 9, 20),
@@ -387,8 +388,8 @@ def test_waits_as_the_period_ended_how_they_moved_and_which_are_stale(directory)
         ["Parenting", 2, 0, 0, 0, 1, 1],  # s2: open both days; s3: 8 -> 4 weeks
     ]
     trend = rows(section, "wait-trend")
-    assert [r[0] for r in trend] == ["2 March 2026", "10 March 2026", "19 March 2026", "27 March 2026"]
-    assert trend[-1] == ["27 March 2026", 3, 4, 2, 1]  # s1 10, s2 0, s3 4 weeks; s4 closed
+    assert [r[0] for r in trend] == ["2 March 2026", "11 March 2026", "20 March 2026", "29 March 2026"]
+    assert trend[-1] == ["29 March 2026", 3, 4, 2, 1]  # s1 10, s2 0, s3 4 weeks; s4 closed
     assert trend[0] == ["2 March 2026", 3, 6, 2, 0]  # s1 6, s2 0, s3 8
     assert rows(section, "stale-waits") == [
         ["Both parenting", "Org A", "North District, South District", "Never", None],
@@ -461,7 +462,7 @@ def test_response_times_and_deadlines(directory):
         # Waiting past (0) and waiting within (2) make up "no decision yet", which is fewer than
         # 5: both hidden; and 100% of those due would say the 0.
         ["Decided within 20 working days", 15, 0, FEW, FEW, FEW, FEW]]
-    # C, D and E in the shortest period allowed: every figure rests on fewer than 5.
+    # I alone in the shortest period allowed, a week: every figure rests on fewer than 5.
     few = oversight.referrals(scope(**A_FEW))
     assert rows(few, "response-times") == [
         ["From sending to being opened", FEW, FEW, FEW], ["From sending to a decision", FEW, FEW, FEW]]
@@ -477,14 +478,21 @@ def test_who_referred_and_each_district(directory):
         ["Health", HIDDEN, HIDDEN], ["Other professional", HIDDEN, HIDDEN],
         ["Professional (kind no longer kept)", HIDDEN, HIDDEN]]
     assert list(oversight._referrer_counts(oversight._cohort(scope())).values()) == [8, 1, 6, 1, 1, 1]
-    # Opened in time is hidden for the county (see the deadlines), so in each district too.
-    assert rows(section, "referrals-by-district") == [
-        ["North District", 14, HIDDEN, HIDDEN, 13, 100],  # s1, s2, s5: B late; I not due yet
-        ["South District", 10, HIDDEN, HIDDEN, 8, 100],  # s3, s5: E past 5 days unopened; D closed
-        ["County-wide", 0, HIDDEN, HIDDEN, 0, None]]
     by_district = oversight._deadlines(scope(), oversight._cohort(scope()), by_district=True)
     assert {key: (opening.in_time, opening.due) for key, (opening, _) in by_district.items()} == {
         "north": (12, 13), "south": (9, 10)}
+    # Opened in time is hidden for the county (see the deadlines), so in each district too.
+    # Decided in time: the north (s1, s2, s5) sent 14 (A×5, B, H, F×5, G, I) and decided 13 in
+    # time, all but I (not due yet): shown, 14 - 13 would be I alone. The south (s3, s5) sent
+    # 10 (C, D, E, J, F×5, G) and decided 8 in time: 10 - 8 is D (closed) and E (waiting).
+    # Both hidden, with their shares; neither can be worked out from the county's 15 (s5's
+    # six count in both districts, and two counts hidden cannot be told apart).
+    assert rows(section, "referrals-by-district") == [
+        ["North District", 14, HIDDEN, HIDDEN, HIDDEN, HIDDEN],
+        ["South District", 10, HIDDEN, HIDDEN, HIDDEN, HIDDEN],
+        ["County-wide", 0, HIDDEN, HIDDEN, 0, None]]
+    assert {key: (deciding.in_time, deciding.due) for key, (_, deciding) in by_district.items()} == {
+        "north": (13, 13), "south": (8, 8)}
     # One district: its row is the totals, hidden as in its funnel and deadlines.
     assert rows(oversight.referrals(scope("south")), "referrals-by-district") == [
         ["South District", 10, HIDDEN, HIDDEN, HIDDEN, HIDDEN]]
@@ -575,6 +583,31 @@ def test_bad_choices_are_named(directory):
     assert (four_weeks.district, four_weeks.start, four_weeks.end) == ("all", date(2026, 3, 4), TODAY)
 
 
+def test_custom_periods_are_whole_weeks_so_two_never_differ_by_a_day(client, admin):
+    """1 to 18 January and 2 to 18 January would differ by 1 January's referrals alone: both
+    are 29 December (a Monday) to 18 January (a Sunday), and the page says so."""
+    def custom(first: str, last: str) -> oversight.Scope:
+        return oversight.parse_scope({"period": "custom", "from": first, "to": last}, today=TODAY)
+
+    one, two = custom("2026-01-01", "2026-01-18"), custom("2026-01-02", "2026-01-18")
+    assert (one.start, one.end) == (two.start, two.end) == (date(2025, 12, 29), date(2026, 1, 18))
+    assert (custom("2026-01-02", "2026-01-14").start, custom("2026-01-02", "2026-01-14").end) == (
+        date(2025, 12, 29), date(2026, 1, 18))  # the end goes forward to its Sunday
+    # Not past today (Tuesday 31 March): this week so far.
+    assert custom("2026-03-17", "2026-03-30").end == TODAY
+    assert custom("2026-03-17", "2026-03-30").start == date(2026, 3, 16)
+    assert one.args() == {"district": "all", "period": "custom", "from": "2025-12-29", "to": "2026-01-18"}
+    # The page shows the weeks counted, in its heading and its form; so do the CSV's name and audit.
+    asked = {"period": "custom", "from": "2026-01-01", "to": "2026-01-14"}
+    html = client.get("/admin/oversight/referrals", query_string=asked).get_data(as_text=True)
+    assert "Whole county, 29 December 2025 to 18 January 2026" in html
+    assert 'name="from" type="text" inputmode="numeric" value="2025-12-29"' in html
+    assert 'name="to" type="text" inputmode="numeric" value="2026-01-18"' in html
+    assert "widened to whole weeks" in html
+    csv = client.get("/admin/oversight/funnel.csv", query_string=asked)
+    assert "2025-12-29-to-2026-01-18.csv" in csv.headers["Content-Disposition"]
+
+
 @pytest.fixture
 def more_referrals(directory) -> Iterator[Callable]:
     """Adds referrals (as `_referral` does) for one test, and takes them away after it."""
@@ -627,6 +660,64 @@ def test_a_district_with_few_referrals_beside_the_county_total(more_referrals):
         ["County-wide", 0, 0, None, 0, None]]
     # The deadlines themselves are all in time: 7 of 7.
     assert rows(week, "deadlines")[0][1:3] == [7, 0]
+
+
+def test_a_district_row_does_not_give_away_the_few_not_in_time(client, admin, more_referrals):
+    """In a week: 20 referrals to a service in the north, each opened the day it was sent, 19
+    decided the next day and 1 after 27 working days; and 10 in the south, 5 decided in time and
+    5 late. The county's 24 in time and 6 late are no small numbers, but the north's row would
+    say 20 sent, 19 decided in time, 95% of those due: the 1 late, from the row alone."""
+    def decided(day: str, on: str) -> list:
+        return [("opened", at(day, 11), {}), ("accepted", at(on), {"expected_start": "2026-04-01"})]
+
+    for number in range(20):
+        more_referrals("s1", at("2026-02-16"), decided("2026-02-16", "2026-03-25" if number == 19
+                                                        else "2026-02-17"))
+    for number in range(10):
+        more_referrals("s3", at("2026-02-17"), decided("2026-02-17", "2026-03-25" if number >= 5
+                                                        else "2026-02-18"))
+    db.session.commit()
+    week = {"period": "custom", "from": "2026-02-16", "to": "2026-02-22"}
+    section = oversight.referrals(scope(**week))
+    assert rows(section, "deadlines")[1][1:3] == [24, 6]  # decided in time, late: shown
+    by_district = oversight._deadlines(scope(**week), oversight._cohort(scope(**week)), by_district=True)
+    assert [(deciding.in_time, deciding.due) for _, deciding in by_district.values()] == [(19, 20), (5, 10)]
+    # The north's 19 goes with its share; the south's 5 goes too, or the county's 24 less it
+    # would be the 19. Opened in time: 20 of 20 and 10 of 10, nothing short of those sent.
+    expected = [["North District", 20, 20, 100, HIDDEN, HIDDEN],
+                ["South District", 10, 10, 100, HIDDEN, HIDDEN],
+                ["County-wide", 0, 0, None, 0, None]]
+    assert rows(section, "referrals-by-district") == expected
+    csv = client.get("/admin/oversight/referrals-by-district.csv",
+                     query_string={"district": "all", **week}).get_data(as_text=True)
+    assert csv.splitlines()[1:] == ["North District,20,20,100,hidden,hidden",
+                                    "South District,10,10,100,hidden,hidden", "County-wide,0,0,,0,"]
+    page = client.get("/admin/oversight/referrals", query_string={"district": "all", **week})
+    north = next(r for r in page_rows(page.get_data(as_text=True), "referrals-by-district")
+                 if r[0] == "North District")
+    assert north == ["North District", "20", "20", "100", "hidden", "hidden"]
+    assert not any(value in ("19", "95") for value in north)
+
+
+def test_a_district_share_does_not_tell_the_few_not_due_yet():
+    """A share in time beside its count in time tells the referrals due (18 of 100% is 18):
+    hidden when those due are 1 to 4 short of the referrals sent, or (decisions) of those
+    due to be opened."""
+    figures = oversight.Figures({("district", "north", "sent"): 20, ("district", "north", "opened"): 18,
+                                 ("district", "north", "decided"): 7}, [])
+    # 18 opened in time of 18 due, 2 sent on the last day: 20 - 18 would be those 2.
+    opening = oversight.Deadline(5, in_time=18, waiting_within=2)
+    deciding = oversight.Deadline(20, in_time=7, waiting_within=13)
+    assert oversight._district_shares(figures, "north", opening, deciding) == [HIDDEN, 100]
+    # 25 sent, 18 due to be opened (shown: 7 not due is no small number) and 15 due a
+    # decision: the 3 between, opened but not yet due a decision, would be 18 - 15.
+    figures.counts[("district", "north", "sent")] = 25
+    opening = oversight.Deadline(5, in_time=18, waiting_within=7)
+    deciding = oversight.Deadline(20, in_time=15, waiting_within=10)
+    assert oversight._district_shares(figures, "north", opening, deciding) == [100, HIDDEN]
+    # 0 in time: 0% is 0 of any number due, and tells nothing.
+    opening = oversight.Deadline(5, late=22, waiting_within=3)
+    assert oversight._district_shares(figures, "north", opening, deciding)[0] == 0
 
 
 # -- the pages ----------------------------------------------------------------------------

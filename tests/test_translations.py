@@ -33,6 +33,7 @@ from sqlalchemy import select
 from app import i18n, templating
 from app.extensions import db
 from app.models import Service
+from app.public import search_views
 from tests.conftest import _PageParser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -408,3 +409,12 @@ def test_scripts_are_wired():
     for option in EXTRACT_OPTIONS:
         assert option.split("=")[0] in script, option
     assert "translations/*/LC_MESSAGES/*.mo" in (ROOT / ".gitignore").read_text()
+
+
+def test_the_skip_link_and_page_links_are_read_out_in_the_pages_language(client, surrey, monkeypatch):
+    monkeypatch.setattr(search_views, "PAGE_SIZE", 1)  # several pages of results
+    html = page(client.get("/search?q=support&lang=pl"), "pl")
+    assert "Skip to main content" not in html and "Przejdź do treści głównej" in html
+    assert "govuk-pagination" in html
+    assert 'aria-label="Pagination"' not in html and 'aria-label="Page ' not in html
+    assert 'aria-label="Strony wyników"' in html and 'aria-label="Strona 2"' in html

@@ -99,7 +99,7 @@ def language_pair(code: str) -> tuple[str, str]:
 
 @bp.app_template_global()
 def pagination_params(page, values: dict) -> dict:
-    params: dict = {"items": []}
+    params: dict = {"items": [], "landmarkLabel": gettext("Pages of results")}
     if page.number > 1:
         params["previous"] = {"href": search_url(values, page=page.number - 1),
                               "text": gettext("Previous")}
@@ -109,7 +109,8 @@ def pagination_params(page, values: dict) -> dict:
     for number in range(1, page.page_count + 1):
         if number in (1, page.page_count) or abs(number - page.number) <= 1:
             params["items"].append({"number": number, "href": search_url(values, page=number),
-                                    "current": number == page.number})
+                                    "current": number == page.number,
+                                    "visuallyHiddenText": gettext("Page %(num)d", num=number)})
         elif params["items"] and not params["items"][-1].get("ellipsis"):
             params["items"].append({"ellipsis": True})
     return params

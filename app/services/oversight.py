@@ -26,12 +26,26 @@ hidden count (a share, a median) is hidden with it. The groups (`_deadline_count
 - each column of the referrals late now (their total is nearly what a custom period of five
   years shows as not yet answered past the deadline).
 
+A district's row (whole county) shows its referrals sent, opened (decided) in time and the
+share in time of those due, but not the rest: still, sent less in time, or due (which the
+share tells) less in time, would be a difference of figures shown. When either is 1 to 4 the
+count in time is hidden from the start, whatever its size (`protect`'s `hide`), with its share,
+and the districts' group hides what would tell it. The share alone is hidden when those due
+are 1 to 4 short of those sent (not due yet), or, for decisions, of those due to be opened.
+
 If nothing above 0 is left to hide beside a group that could still be worked out, its zeros
 are hidden too, and if it has none (every count is 1), its total. Searches, page views and
-services are not about a family and are not suppressed. A custom period is at least
-MIN_CUSTOM_DAYS days long, so no page is about one day's referrals. Not covered: comparing
-views, such as two overlapping periods or a district's page with the county's, can still
-narrow down a count one page hides.
+services are not about a family and are not suppressed (a search's words are shown only when
+SMALL searches used them, and a browser's repeat of the same search is not recorded again:
+app/services/search_records.py).
+
+Periods: a custom period is whole weeks, Monday to Sunday (the dates given are widened to
+them, and the last week ends today at the latest) and at least MIN_CUSTOM_DAYS days long, so
+no page is about one day's referrals and two custom periods never differ by a single day.
+Not covered: comparing views can still narrow down a count one page hides, for example two
+custom periods a week apart, a district's page with the county's, or a period that ends
+today ("Last 4 weeks" and the others, or a custom one) seen on two days: the two differ by a
+day at each end.
 
 Where things are counted:
 
@@ -132,12 +146,16 @@ def suppress(value: Any, *counts: int) -> Any:
 Group = tuple[Hashable, Sequence[Hashable]]  # (total, the counts that add up to it)
 
 
-def protect(counts: Mapping[Hashable, int], groups: Sequence[Group]) -> dict[Hashable, Any]:
+def protect(counts: Mapping[Hashable, int], groups: Sequence[Group],
+            hide: Iterable[Hashable] = ()) -> dict[Hashable, Any]:
     """What each count reads: the number, "fewer than 5" or "hidden" (the rule in the module
     docstring). `groups` are (total, parts), every key one of `counts`; a count is a part in
     one group at most. Hiding goes from a total to its parts and between parts; from parts to
-    their total only when every part is 1 (then only the total can hide them)."""
-    hidden = {key for key, value in counts.items() if 0 < value < SMALL}
+    their total only when every part is 1 (then only the total can hide them). `hide`: counts
+    hidden from the start whatever their size, because a small count that is not shown would
+    be their difference with one that is (a district's referrals sent less those opened in
+    time); the groups then hide what would tell them."""
+    hidden = {key for key, value in counts.items() if 0 < value < SMALL} | set(hide)
     whole: set[int] = set()  # groups with every part hidden
     forced: set[int] = set()  # ... because nothing less would do: every part reads "hidden"
     while True:
@@ -204,9 +222,10 @@ def _worked_out(values: list[int], words: list[str]) -> bool:
 class Figures:
     """Referral counts as the pages show them, protected together (`protect`)."""
 
-    def __init__(self, counts: Mapping[Hashable, int], groups: Sequence[Group]):
+    def __init__(self, counts: Mapping[Hashable, int], groups: Sequence[Group],
+                 hide: Iterable[Hashable] = ()):
         self.counts = dict(counts)
-        self.shown = protect(self.counts, groups)
+        self.shown = protect(self.counts, groups, hide)
 
     def __getitem__(self, key: Hashable) -> Any:
         return self.shown[key]
@@ -350,7 +369,13 @@ def _custom_dates(args: Mapping[str, str], today: date,
     if start <= end and (end - start).days + 1 < MIN_CUSTOM_DAYS:
         errors.append(("from", f"Choose at least {MIN_CUSTOM_DAYS} days, so that the figures "
                                f"cannot single out a family's referral"))
-    return start, end
+    return whole_weeks(start, end, today)
+
+
+def whole_weeks(start: date, end: date, today: date) -> tuple[date, date]:
+    """A custom period widened to whole weeks, Monday to Sunday (but not past today): periods
+    a day apart (1 to 8 January, 2 to 8 January) would differ by that day's referrals alone."""
+    return start - timedelta(days=start.weekday()), min(end + timedelta(days=6 - end.weekday()), today)
 
 
 # -- tables --------------------------------------------------------------------------------
@@ -953,6 +978,10 @@ class ReferralCounts:
     groups: list[Group]
     referrers: list[Hashable]
     districts: dict[str, tuple[Deadline, Deadline]]
+    hide: set[Hashable]  # district counts in time hidden whatever their size (`_district_counts`)
+
+    def figures(self) -> Figures:
+        return Figures(self.counts, self.groups, self.hide)
 
 
 def _referral_counts(scope: Scope, cohort: list) -> ReferralCounts:
@@ -964,8 +993,8 @@ def _referral_counts(scope: Scope, cohort: list) -> ReferralCounts:
     opening, deciding = _deadlines(scope, cohort)[ALL]
     counts, groups = _deadline_counts(opening, deciding)
     referrers = _add_group(counts, groups, "sent", _referrer_counts(cohort))
-    districts = _district_counts(scope, cohort, counts, groups)
-    return ReferralCounts(opening, deciding, counts, groups, referrers, districts)
+    districts, hide = _district_counts(scope, cohort, counts, groups)
+    return ReferralCounts(opening, deciding, counts, groups, referrers, districts, hide)
 
 
 def _deadline_share(figures: Figures, name: str, deadline: Deadline) -> Any:
@@ -1006,7 +1035,7 @@ def referrals(scope: Scope) -> Section:
                          _labelled("reason", details[ReferralStatus.DECLINED], DECLINE_REASONS))
     endings = _add_group(counts, groups, "closed",
                          _labelled("close", details[ReferralStatus.CLOSED], CLOSE_OUTCOMES))
-    figures = Figures(counts, groups)
+    figures = Figures(counts, groups, found.hide)
 
     funnel = Table("funnel", "From searching to a decision", ["Step", "Number"], [
         ["Searches", searches],
@@ -1137,12 +1166,13 @@ def _referrer_counts(cohort: list) -> dict[Hashable, int]:
 
 
 def _district_counts(scope: Scope, cohort: list, counts: dict[Hashable, int], groups: list[Group]
-                     ) -> dict[str, tuple[Deadline, Deadline]]:
+                     ) -> tuple[dict[str, tuple[Deadline, Deadline]], set[Hashable]]:
     """For the whole county: each district's referrals sent, opened in time and decided in time,
-    as groups of the county's (added to `counts` and `groups`), and its deadlines. For one
-    district, nothing: its row is the totals already counted."""
+    as groups of the county's (added to `counts` and `groups`), its deadlines, and the counts
+    in time its row must hide (`_complement_is_small`). For one district, nothing: its row is
+    the totals already counted, whose every part is shown and protected."""
     if scope.district != ALL:
-        return {}
+        return {}, set()
     keys = _district_keys(scope, county_wide_beside_district=False)
     sd = _service_district()
     sent = dict(db.session.execute(
@@ -1156,21 +1186,31 @@ def _district_counts(scope: Scope, cohort: list, counts: dict[Hashable, int], gr
                {("district", key, "opened"): found[key][0].in_time for key in keys})
     _add_group(counts, groups, ("decide", "in-time"),
                {("district", key, "decided"): found[key][1].in_time for key in keys})
-    return found
+    hide = {("district", key, name) for key in keys
+            for name, deadline in (("opened", found[key][0]), ("decided", found[key][1]))
+            if _complement_is_small(sent.get(key, 0), deadline)}
+    return found, hide
+
+
+def _complement_is_small(sent: int, deadline: Deadline) -> bool:
+    """Whether a district row's count in time must be hidden: the row shows it beside the
+    referrals sent, and its share beside it tells those due, so the referrals not in time (of
+    those sent, or of those due) would be a difference of two figures shown. Hidden when that
+    is 1 to 4, as the county's deadlines hide their few late or waiting; 0 in time hides
+    nothing (the rest is then the whole, itself hidden when it is 1 to 4)."""
+    return deadline.in_time > 0 and any(0 < rest < SMALL for rest in (sent - deadline.in_time,
+                                                                      deadline.due - deadline.in_time))
 
 
 def _by_district(scope: Scope, figures: Figures, districts: dict[str, tuple[Deadline, Deadline]],
                  totals: tuple[Deadline, Deadline]) -> Table:
     names = _area_names()
     if districts:
-        rows = [[names[key], figures[("district", key, "sent")],
-                 figures[("district", key, "opened")],
-                 figures.resting_on(_suppressed_share(opening.in_time, opening.due),
-                                    ("district", key, "opened")),
-                 figures[("district", key, "decided")],
-                 figures.resting_on(_suppressed_share(deciding.in_time, deciding.due),
-                                    ("district", key, "decided"))]
-                for key, (opening, deciding) in districts.items()]
+        rows = []
+        for key, (opening, deciding) in districts.items():
+            opened_share, decided_share = _district_shares(figures, key, opening, deciding)
+            rows.append([names[key], figures[("district", key, "sent")], figures[("district", key, "opened")],
+                         opened_share, figures[("district", key, "decided")], decided_share])
     else:  # one district asked for: its row is the totals
         rows = [[names[scope.district], figures["sent"], figures[("open", "in-time")],
                  _deadline_share(figures, "open", totals[0]), figures[("decide", "in-time")],
@@ -1179,6 +1219,25 @@ def _by_district(scope: Scope, figures: Figures, districts: dict[str, tuple[Dead
                  ["District", "Referrals sent", "Opened in time", "Opened in time (% of those due)",
                   "Decided in time", "Decided in time (% of those due)"], rows, numeric=(1, 2, 3, 4, 5),
                  note="A service in two districts counts in both.")
+
+
+def _district_shares(figures: Figures, key: str, opening: Deadline, deciding: Deadline) -> list[Any]:
+    """A district row's two shares in time. A share beside its count in time tells the
+    referrals due (in time / share), so it is hidden too when those due are 1 to 4 short of
+    the referrals sent (the ones not due yet), or, for decisions, of those due to be opened
+    (every referral due a decision is due to be opened: the rest are still being worked on)."""
+    sent = figures.counts[("district", key, "sent")]
+    shares = [figures.resting_on(_suppressed_share(deadline.in_time, deadline.due), ("district", key, name))
+              for name, deadline in (("opened", opening), ("decided", deciding))]
+    # Only a number beside a count above 0 tells anything: 0% is 0 of any number due.
+    tells = [isinstance(share, int) and deadline.in_time > 0
+             for share, deadline in zip(shares, (opening, deciding), strict=True)]
+    if tells[0] and 0 < sent - opening.due < SMALL:
+        shares[0], tells[0] = HIDDEN, False
+    undecided_of_opened = opening.due - deciding.due if tells[0] else 0
+    if tells[1] and (0 < sent - deciding.due < SMALL or 0 < undecided_of_opened < SMALL):
+        shares[1] = HIDDEN
+    return shares
 
 
 def _overdue(scope: Scope) -> Table:
@@ -1381,7 +1440,7 @@ def overview(scope: Scope) -> Section:
     c = coverage(scope).facts
     found = _referral_counts(scope, _cohort(scope))
     opening, deciding = found.opening, found.deciding
-    referral_figures = Figures(found.counts, found.groups)  # as the referrals page reads them
+    referral_figures = found.figures()  # as the referrals page reads them
     searches, nothing = db.session.execute(
         select(func.count(), func.count(case((SearchRecord.result_count == 0, ONE))))
         .where(*_search_filters(scope))).one()

@@ -1,4 +1,18 @@
-"""Recording searches for the partnership: terms, filters, outcode and result count."""
+"""Recording searches for the partnership: terms, filters, outcode and result count.
+
+The demand page shows a search's words once 5 records used exactly them, on the
+understanding that they come from several families. One family loads the same results again
+and again: "Back to results" from a service, the language switcher (both keep the words),
+reloads. So a search the same as the last one this browser recorded is not recorded again:
+the session keeps a short keyed hash of it (never the words), and a different search
+replaces it.
+"""
+
+import hashlib
+import hmac
+import json
+
+from flask import current_app, session
 
 from app.extensions import db
 from app.models import SearchRecord
@@ -7,19 +21,40 @@ from app.search.request import SearchForm
 
 RECORDED_FILTERS = ("area", "category", "age", "access", "kind", "delivery", "language",
                     "free", "max_wait", "radius", "sort")
+# Sorting shows the same services in another order: not a new search to count.
+SAME_SEARCH_IGNORES = ("sort",)
+SESSION_KEY = "last_search"
 
 
 def record_search(form: SearchForm, result_count: int) -> None:
-    """Keep one record per search (its first page), never a full postcode."""
+    """Keep one record per search (its first page), never a full postcode, and none for a
+    repeat of the search this browser's session recorded last."""
     if form.page != 1 or form.is_empty:
         return
+    terms = clean_text(form.values["q"])[0][:200]
     filters = {name: form.values[name] for name in RECORDED_FILTERS if form.values.get(name)}
+    fingerprint = _fingerprint(terms, form.values.get("postcode", ""), filters)
+    if session.get(SESSION_KEY) == fingerprint:
+        return
     place = form.place
     db.session.add(SearchRecord(
-        terms=clean_text(form.values["q"])[0][:200],
+        terms=terms,
         filters=filters,
         outcode=place.outcode if place else None,
         district=form.criteria.district,
         result_count=result_count,
     ))
     db.session.commit()
+    session[SESSION_KEY] = fingerprint
+
+
+def _fingerprint(terms: str, postcode: str, filters: dict[str, str]) -> str:
+    """A short hash of the search as normalised (case and spaces do not make it another).
+    Keyed with the app's secret: the session cookie is signed, not encrypted, and a bare
+    hash of a postcode and a few words could be guessed back from it."""
+    normalised = json.dumps([terms.casefold(), "".join(postcode.split()).upper(),
+                             {name: value.strip().casefold() for name, value in sorted(filters.items())
+                              if name not in SAME_SEARCH_IGNORES}],
+                            ensure_ascii=False, separators=(",", ":"))
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()[:16]
