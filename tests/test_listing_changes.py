@@ -385,3 +385,17 @@ def test_an_edited_listing_exports_and_imports_unchanged(people):
     people["admin"].post(f"/admin/approvals/{change.id}", data={"publish": change.fields, "approve": "y"})
     report = directory_sync.import_directory(parse_directory_file(directory_sync.export_directory()))
     assert report.counts["services"]["updated"] == 0 and report.counts["services"]["created"] == 0
+
+
+def test_values_longer_than_the_listing_can_hold_are_refused_on_the_form(people):
+    """Caught on the provider's form, not when an admin approves (the database refuses them)."""
+    data = post_data(OUR_SERVICE, name="N" * 201, contact_phone="01632" + " " * 40 + "960770",
+                     locations=[{"name": "Egham Hythe Family Centre", "address": "A" * 501,
+                                 "postcode": "TW20 8AA"}])
+    response = people["ours"].post(f"/provider/services/{OUR_SERVICE}/edit", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "<title>Error:" in page, page[:500]
+    for anchor in ("#name", "#contact_phone", "#locations-0-address"):
+        assert f'href="{anchor}"' in page, anchor
+    assert "200 characters" in page and "500 characters" in page
+    assert db.session.scalar(select(ListingChange)) is None

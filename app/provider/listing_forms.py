@@ -300,7 +300,9 @@ def friendly_message(target, problem: Problem) -> str:
             return _("The oldest age must be the same as or more than the youngest age")
         return _("Enter the age as a whole number from 0 to 120")
     if "characters long" in text:
-        return _("%(label)s must be 200 characters or fewer", label=label)
+        most = re.search(r"at most (\d+)", text)
+        return _("%(label)s must be %(max)s characters or fewer", label=label,
+                 max=most.group(1) if most else "200")
     if "must be one line" in text:
         return _("%(label)s must be one line", label=label)
     if "'all' covers every area" in text:

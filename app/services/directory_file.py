@@ -28,6 +28,8 @@ LANGUAGE_RE = re.compile(r"^[a-z]{2}$")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALL_AREAS = "all"
 SUMMARY_MAX = 200
+# The database's column sizes: longer would be refused at the database, after approval.
+NAME_MAX, ADDRESS_MAX, EMAIL_MAX, URL_MAX, PHONE_MAX = 200, 500, 254, 500, 40
 
 TOP_LEVEL_KEYS = ("version", "directory", "areas", "categories", "organisations", "services")
 DIRECTORY_KEYS = {"name": True, "area": True, "safeguarding": True}
@@ -168,21 +170,23 @@ class _Checker:
             return None
         return value
 
-    def pattern(self, item: dict, key: str, path: str, regex: re.Pattern, what: str) -> str | None:
-        value = self.text(item, key, path, single_line=True)
+    def pattern(self, item: dict, key: str, path: str, regex: re.Pattern, what: str,
+                max_length: int) -> str | None:
+        value = self.text(item, key, path, single_line=True, max_length=max_length)
         if value is not None and not regex.match(value):
             self.problem(join(path, key), f"'{value}' is not {what}")
             return None
         return value
 
     def email(self, item: dict, key: str, path: str) -> str | None:
-        return self.pattern(item, key, path, EMAIL_RE, "an email address")
+        return self.pattern(item, key, path, EMAIL_RE, "an email address", EMAIL_MAX)
 
     def url(self, item: dict, key: str, path: str) -> str | None:
-        return self.pattern(item, key, path, URL_RE, "a web address starting http:// or https://")
+        return self.pattern(item, key, path, URL_RE, "a web address starting http:// or https://",
+                            URL_MAX)
 
     def phone(self, item: dict, key: str, path: str) -> str | None:
-        value = self.pattern(item, key, path, PHONE_RE, "a phone number")
+        value = self.pattern(item, key, path, PHONE_RE, "a phone number", PHONE_MAX)
         if value is not None and not 10 <= len(re.sub(r"\D", "", value)) <= 13:
             self.problem(join(path, key), f"'{value}' is not a phone number (10 to 13 digits)")
             return None
@@ -295,7 +299,7 @@ class _Checker:
         if item is None:
             return None
         return {
-            "name": self.text(item, "name", "directory", single_line=True),
+            "name": self.text(item, "name", "directory", single_line=True, max_length=NAME_MAX),
             "area": self.text(item, "area", "directory", single_line=True),
             "safeguarding": self.text(item, "safeguarding", "directory"),
         }
@@ -311,9 +315,9 @@ class _Checker:
             path = join("areas", index)
             area = {
                 "id": self.slug(item, "id", path),
-                "name": self.text(item, "name", path, single_line=True),
+                "name": self.text(item, "name", path, single_line=True, max_length=NAME_MAX),
                 "lad_code": self.pattern(item, "lad_code", path, LAD_CODE_RE,
-                                         "an ONS district code like E07000217"),
+                                         "an ONS district code like E07000217", max_length=9),
             }
             if area["lad_code"] in lad_codes:
                 self.problem(join(path, "lad_code"),
@@ -339,7 +343,7 @@ class _Checker:
             path = join("categories", index)
             category = {
                 "id": self.slug(item, "id", path),
-                "name": self.text(item, "name", path, single_line=True),
+                "name": self.text(item, "name", path, single_line=True, max_length=NAME_MAX),
                 "description": self.text(item, "description", path) or "",
                 "keywords": self.string_list(item, "keywords", path),
                 "parent": None,
@@ -373,7 +377,7 @@ class _Checker:
             path = join("organisations", index)
             organisation = {
                 "id": self.slug(item, "id", path),
-                "name": self.text(item, "name", path, single_line=True),
+                "name": self.text(item, "name", path, single_line=True, max_length=NAME_MAX),
                 "description": self.text(item, "description", path),
                 "website": self.url(item, "website", path),
                 "email": self.email(item, "email", path),
@@ -427,7 +431,7 @@ class _Checker:
         service = {
             "id": self.slug(item, "id", path),
             "organisation": organisation,
-            "name": self.text(item, "name", path, single_line=True),
+            "name": self.text(item, "name", path, single_line=True, max_length=NAME_MAX),
             "summary": self.text(item, "summary", path, single_line=True, max_length=SUMMARY_MAX),
             "description": self.text(item, "description", path),
             "kind": self.choice(item, "kind", path, ServiceKind.ALL),
@@ -493,8 +497,9 @@ class _Checker:
             if item is None:
                 continue
             location = {
-                "name": self.text(item, "name", entry_path, single_line=True),
-                "address": self.text(item, "address", entry_path, single_line=True),
+                "name": self.text(item, "name", entry_path, single_line=True, max_length=NAME_MAX),
+                "address": self.text(item, "address", entry_path, single_line=True,
+                                     max_length=ADDRESS_MAX),
                 "postcode": None,
             }
             raw_postcode = item.get("postcode")
