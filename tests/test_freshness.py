@@ -14,13 +14,14 @@ from app.extensions import db
 from app.models import Notification, ReviewReminder, Service, WaitingTime
 from app.models.directory import utcnow
 from app.services import freshness
+from app.services.working_days import today_in_england
 from tests.conftest import check_page, make_user, sign_in
 from tests.test_accounts import clear_people
 
 OURS = "runnymede-family-link"
 OUR_SERVICE = "egham-hythe-family-centre"  # no waiting time in services.yml
 WAITING_SERVICE = "childrens-wellbeing-line"  # has one
-TODAY = utcnow().date()
+TODAY = today_in_england()
 
 
 @pytest.fixture
@@ -78,6 +79,26 @@ def test_a_due_listing_is_reminded_once_with_a_one_click_link(changing, client):
     assert "This listing is already confirmed" in again
     assert client.get(link[:-3] + "abc").status_code == 404  # tampered
     assert freshness.send_reminders() == []  # reviewed today: nothing due
+
+
+def test_a_listing_reviewed_on_the_31st_is_reminded_on_the_last_day_six_months_on(changing):
+    _reviewed(OUR_SERVICE, date(2026, 3, 31))
+    sent = [r for r in freshness.send_reminders(today=date(2026, 9, 30)) if r.service.id == OUR_SERVICE]
+    assert [r.kinds for r in sent] == [["review"]]
+
+
+def test_a_link_sent_to_someone_disabled_or_moved_on_no_longer_confirms(changing, client):
+    from app.services import people
+
+    admin = make_user("boss@partnership.example.org", role="admin")
+    worker = make_user("leaver@rfl.example.org", organisations=(OURS,))
+    service = _reviewed(OUR_SERVICE, freshness.add_months(TODAY, -7))
+    token = freshness.review_token(service, worker.email)
+    listing_inbox = freshness.review_token(service, "egham.familycentre@example.org")
+    people.set_active(worker, False, by=admin)
+    assert client.post(f"/listing-check/{token}").status_code == 404
+    assert db.session.get(Service, OUR_SERVICE).last_reviewed < TODAY
+    assert client.post(f"/listing-check/{listing_inbox}").status_code == 200  # no account: still works
 
 
 def test_the_link_confirms_the_waiting_time_too(changing, client):

@@ -140,9 +140,21 @@ def read_review_token(token: str) -> LinkState:
     service = db.session.get(Service, data.get("s", ""))
     if service is None or not service.is_published:
         return LinkState("invalid")
+    to = data.get("to", "")
+    if not _may_still_confirm(service, to):
+        return LinkState("invalid")
     if service.last_reviewed.isoformat() != data.get("r"):
-        return LinkState("done", service, data.get("to", ""))
-    return LinkState("ok", service, data.get("to", ""))
+        return LinkState("done", service, to)
+    return LinkState("ok", service, to)
+
+
+def _may_still_confirm(service: Service, to: str) -> bool:
+    """A link sent to a person with an account stops working when that account is disabled
+    or leaves the organisation; one sent to the listing's own address keeps working."""
+    if not to:
+        return True
+    user = db.session.scalar(select(User).where(func.lower(User.email) == to.strip().lower()))
+    return user is None or (user.active and service.organisation_id in user.organisation_ids)
 
 
 def confirm_listing(service: Service, who: str, today: date | None = None) -> None:
@@ -164,7 +176,9 @@ def confirm_listing(service: Service, who: str, today: date | None = None) -> No
 # -- reminders ---------------------------------------------------------------------------
 
 def _due_or_stale(today: date) -> list[Service]:
-    review_cutoff = add_months(today, -_config("REVIEW_AFTER_MONTHS"))
+    # A few days' slack, checked exactly by freshness() after: months differ in length, and
+    # 31 March is due on 30 September, which add_months(30 September, -6) alone would miss.
+    review_cutoff = add_months(today, -_config("REVIEW_AFTER_MONTHS")) + timedelta(days=3)
     wait_cutoff = today - timedelta(days=_config("WAITING_TIME_STALE_DAYS"))
     latest_wait = (select(WaitingTime.service_id).group_by(WaitingTime.service_id)
                    .having(func.max(WaitingTime.confirmed_on) < wait_cutoff))
