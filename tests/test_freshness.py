@@ -203,3 +203,11 @@ def test_a_provider_confirms_from_their_listings(changing, client):
     assert db.session.get(Service, OUR_SERVICE).last_reviewed == TODAY
     assert client.post("/provider/services/childrens-wellbeing-line/still-right").status_code == 404
     assert db.session.scalar(select(WaitingTime).where(WaitingTime.recorded_by == user.email)) is None
+
+
+def test_still_right_says_it_confirms_the_waiting_time_shown(changing, client):
+    service = db.session.get(Service, WAITING_SERVICE)
+    sign_in(client, make_user("nurse@wellbeing.example.org", organisations=(service.organisation_id,)))
+    page = client.get("/provider/listings").get_data(as_text=True).replace("&#39;", "'")
+    assert "This confirms the waiting time too: " in page
+    assert "update it from your services page first" in page
