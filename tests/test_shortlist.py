@@ -1,11 +1,18 @@
 """A shortlist kept without an account: add and remove with plain forms, print, share."""
 
 import re
+from datetime import date
+from html import unescape
 
 import pytest
+from sqlalchemy import delete, select
 
 from app import create_app
 from app.config import TestConfig
+from app.extensions import db
+from app.models.activity import ActivityCount
+from app.models.directory import utcnow
+from app.services import working_days
 from tests.conftest import check_page
 
 
@@ -90,3 +97,145 @@ def test_forms_need_their_csrf_token(surrey, csrf_client):
     accepted = csrf_client.post("/shortlist/add",
                                 data={"service_id": "woking-youth-centre", "csrf_token": token})
     assert accepted.status_code == 302
+
+
+# -- from search results, and back to them ----------------------------------------------
+
+RESULTS = "/search?q=parenting&area=woking&page=2"
+
+
+def result_cards(html: str) -> dict[str, str]:
+    """Each result's service id and its card's HTML, in order."""
+    cards = re.findall(r'<li class="app-service-card">(.*?)</li>\s*(?=<li class="app-service-card">|</ol>)',
+                       html, re.S)
+    return {re.search(r'name="service_id" value="([^"]+)"', card).group(1): card for card in cards}
+
+
+def card_form(card: str) -> dict[str, str]:
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', card))
+    fields = {name: unescape(value) for name, value in fields.items()}
+    fields["action"] = re.search(r'<form method="post" action="([^"]+)"', card).group(1)
+    return fields
+
+
+def submit(client, fields: dict[str, str]):
+    return client.post(fields["action"], data={k: v for k, v in fields.items() if k != "action"})
+
+
+def test_a_result_is_added_and_removed_from_the_same_results_page(surrey, client):
+    page = client.get(RESULTS)
+    check_page(page)
+    cards = result_cards(page.get_data(as_text=True))
+    assert len(cards) == 10
+    service_id, card = next(iter(cards.items()))
+    assert "Add to shortlist" in card and "Added to your shortlist" not in card
+    form = card_form(card)
+    assert form["action"] == "/shortlist/add"
+    assert form["back"] == RESULTS and form["return_to"] == "results"
+
+    added = submit(client, form)
+    assert added.status_code == 302 and added.location == RESULTS
+    again = client.get(added.location)
+    check_page(again)
+    html = again.get_data(as_text=True)
+    assert "Added to your shortlist – " in html  # the confirmation, with a link to the list
+    card = result_cards(html)[service_id]
+    assert "Added to your shortlist" in card and "Remove from shortlist" in card
+    assert card_form(card)["action"] == "/shortlist/remove"
+    assert listed(client.get("/shortlist").get_data(as_text=True)) == [service_id]
+    others = [c for i, c in result_cards(html).items() if i != service_id]
+    assert all("Add to shortlist" in c for c in others)
+
+    removed = submit(client, card_form(card))
+    assert removed.status_code == 302 and removed.location == RESULTS
+    html = client.get(removed.location).get_data(as_text=True)
+    assert "Removed from your shortlist" in html
+    assert "Add to shortlist" in result_cards(html)[service_id]
+    assert listed(client.get("/shortlist").get_data(as_text=True)) == []
+
+
+def test_the_first_results_page_and_an_empty_search_are_returned_to_as_well(surrey, client):
+    for results in ("/search?q=breastfeeding", "/search"):
+        form = card_form(next(iter(result_cards(client.get(results).get_data(as_text=True)).values())))
+        assert form["back"] == results
+        assert submit(client, form).location == results
+
+
+def test_only_the_search_parameters_of_back_are_kept(surrey, client):
+    response = client.post("/shortlist/add", data={
+        "service_id": "woking-youth-centre", "return_to": "results",
+        "back": "/search?q=youth&next=https://evil.example&page=2&area=woking"})
+    assert response.location == "/search?q=youth&page=2&area=woking"
+
+
+@pytest.mark.parametrize("back", [
+    "https://evil.example", "https://evil.example/search?q=youth", "//evil.example",
+    "//evil.example/search?q=youth", "/\\evil.example", "/\\evil.example/search?q=youth",
+    "\\\\evil.example/search", "javascript:alert(1)//search", "http://[evil.example/search",
+    "/shortlist", "/services/woking-youth-centre?back=q%3Dyouth",
+])
+def test_a_back_that_is_not_a_results_page_here_is_ignored(surrey, client, back):
+    added = client.post("/shortlist/add", data={
+        "service_id": "woking-youth-centre", "back": back, "return_to": "results"})
+    assert added.status_code == 302 and added.location == "/services/woking-youth-centre"
+    removed = client.post("/shortlist/remove", data={
+        "service_id": "woking-youth-centre", "back": back, "return_to": "results"})
+    assert removed.status_code == 302 and removed.location == "/shortlist"
+
+
+# -- from a service page reached from a search --------------------------------------------
+
+def back_to_results(html: str) -> str | None:
+    match = re.search(r'<a href="([^"]+)" class="govuk-back-link">Back to results</a>', html)
+    return unescape(match.group(1)) if match else None
+
+
+def test_adding_on_a_service_page_keeps_the_way_back_to_the_results(surrey, client):
+    results = "/search?q=youth&area=woking&page=2"
+    service = "/services/woking-youth-centre?back=q%3Dyouth%26area%3Dwoking%26page%3D2"
+    html = client.get(service).get_data(as_text=True)
+    assert back_to_results(html) == results
+    form = re.search(r'<form method="post" action="/shortlist/add".*?</form>', html, re.S).group(0)
+    assert f'<input type="hidden" name="back" value="{results.replace("&", "&amp;")}">' in form
+
+    added = client.post("/shortlist/add", data={"service_id": "woking-youth-centre", "back": results})
+    assert added.status_code == 302
+    assert added.location.startswith("/services/woking-youth-centre?back=")
+    html = client.get(added.location).get_data(as_text=True)
+    assert "Added to your shortlist" in html and "This service is on your shortlist" in html
+    assert back_to_results(html) == results
+
+
+def test_a_service_page_not_reached_from_a_search_has_no_back_to_send(surrey, client):
+    html = client.get("/services/woking-youth-centre").get_data(as_text=True)
+    assert 'name="back"' not in html
+    assert add(client, "woking-youth-centre").location == "/services/woking-youth-centre"
+
+
+def page_views(service_id: str) -> int:
+    today = working_days.local_date(utcnow())
+    return db.session.scalar(select(ActivityCount.count).where(
+        ActivityCount.day == today, ActivityCount.kind == "service-view",
+        ActivityCount.service_id == service_id)) or 0
+
+
+@pytest.fixture
+def no_page_views_today(surrey):
+    def clear() -> None:
+        db.session.execute(delete(ActivityCount).where(ActivityCount.day >= date(2000, 1, 1)))
+        db.session.commit()
+    clear()
+    yield
+    clear()
+
+
+def test_opening_a_service_and_adding_it_is_one_page_view(no_page_views_today, client):
+    service = "/services/woking-youth-centre?back=q%3Dyouth"
+    client.get(service)
+    assert page_views("woking-youth-centre") == 1
+    added = client.post("/shortlist/add", data={"service_id": "woking-youth-centre",
+                                                "back": "/search?q=youth"})
+    assert client.get(added.location).status_code == 200
+    assert page_views("woking-youth-centre") == 1
+    client.get(service)  # opened again later: a page view again
+    assert page_views("woking-youth-centre") == 2

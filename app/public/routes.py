@@ -2,10 +2,10 @@
 
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, session, url_for
 
 from app.search import request as search_request
-from app.services import activity, listings
+from app.services import activity, listings, shortlist
 
 bp = Blueprint("public", __name__)
 
@@ -36,7 +36,8 @@ def category(category_id: str):
 @bp.get("/services/<service_id>")
 def service(service_id: str):
     found = listings.get_published_service(service_id) or abort(404)
-    activity.count_activity("service-view", found.id)  # a number a day, for the partnership
+    if not shortlist.is_redirect_after_change(session, request.path):  # not the page again after adding
+        activity.count_activity("service-view", found.id)  # a number a day, for the partnership
     return render_template("public/service.html", service=found,
                            back_to_results=results_url(request.args.get("back", "")))
 

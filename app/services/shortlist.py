@@ -13,6 +13,7 @@ from app.models import ListingStatus, Service
 from app.services import listings
 
 SESSION_KEY = "shortlist"
+REDIRECT_KEY = "shortlist_redirect"
 MAX_ITEMS = 30
 
 
@@ -33,6 +34,18 @@ def add(session: MutableMapping, service_id: str) -> bool:
 
 def remove(session: MutableMapping, service_id: str) -> None:
     session[SESSION_KEY] = [i for i in ids(session) if i != service_id]
+
+
+def note_redirect(session: MutableMapping, path: str) -> None:
+    """Remember that the next request for this page (a path, without its query) is only the
+    redirect after adding or removing, so the page can tell it from a new visit."""
+    session[REDIRECT_KEY] = path
+
+
+def is_redirect_after_change(session: MutableMapping, path: str) -> bool:
+    """Whether this request for `path` is the redirect after adding or removing (and not,
+    say, a page view to count). Answers once: the note is taken off whatever it said."""
+    return session.pop(REDIRECT_KEY, None) == path
 
 
 def replace(session: MutableMapping, service_ids: list[str]) -> None:

@@ -9,7 +9,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import LocatorAssertions, Page, expect
 
-from tests.browser.helpers import follow_menu_link, press, result_count, result_links
+from tests.browser.helpers import (
+    axe_violations,
+    follow_menu_link,
+    format_violations,
+    press,
+    result_count,
+    result_links,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -186,3 +193,40 @@ def test_a_school_builds_prints_and_shares_a_shortlist(page, contexts, javascrip
     assert refused.status == 400
     page.reload()
     shortlisted(page).to_have_text([second])
+
+
+ONE_PRINTED_PAGE = re.compile(rb"/Type\s*/Page(?![A-Za-z])")  # a page object, not /Pages
+
+
+def test_a_shortlist_of_ten_from_search_results_prints_on_two_sheets_of_a4(page, javascript,
+                                                                           live_server):
+    # A school adds every result on the second page of a search, staying on that page.
+    results = "/search?q=parenting&area=woking&page=2"
+    page.goto(results)
+    cards = page.locator("ol.app-service-list > li")
+    expect(cards).to_have_count(10)
+    names = result_links(page).all_inner_texts()
+    for index, name in enumerate(names):
+        card = cards.nth(index)
+        press(card.get_by_role("button", name=f"Add to shortlist {name}"))
+        # Back on the same page of the same search, with this card now on the list.
+        expect(card.get_by_role("button", name=f"Remove from shortlist {name}")).to_be_visible()
+        expect(card).to_contain_text("Added to your shortlist")
+        assert page.url == live_server(results)
+        expect(page.locator(".govuk-notification-banner")).to_contain_text("Added to your shortlist")
+    if javascript:  # axe-core runs in the page
+        violations = axe_violations(page)
+        assert not violations, format_violations(violations)
+    follow_menu_link(page, "Shortlist (10)")
+    shortlisted(page).to_have_text(names)
+
+    # On paper: the list, without the menu, the language links, the footer or buttons.
+    page.emulate_media(media="print")
+    for hidden in (".app-language-switcher", ".govuk-service-navigation", ".govuk-footer",
+                   ".app-shortlist__item button"):
+        for element in page.locator(hidden).all():
+            expect(element).to_be_hidden()
+    expect(page.locator(".app-print-only")).to_have_count(10)
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF")
+    assert 1 <= len(ONE_PRINTED_PAGE.findall(pdf)) <= 2, "more than two sheets of A4"
