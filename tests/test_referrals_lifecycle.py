@@ -461,3 +461,35 @@ def test_subject_access_finds_everything_held_about_one_family(service, cli):
     printed = cli.invoke(args=["referrals", "subject-access", "jo@example.org"])
     assert printed.exit_code == 0, printed.output
     assert {r["reference"] for r in json.loads(printed.output)["referrals"]} == set(found)
+
+
+def test_subject_access_gives_a_referrer_only_their_own_details_and_what_they_may_follow(service):
+    made, *_ = make_referral(service, "professional", may_follow=False)
+    referrals.change_status(made, "opened", user=WORKER)
+    referrals.change_status(made, "accepted", user=WORKER, expected_start=date(2027, 1, 4),
+                            note="We will phone you on Monday")
+    (item,) = referrals.subject_access("pat@school.example.org")["referrals"]
+    assert item["held_as"] == "referrer" and item["answers"]["referrer"]["email"] == "pat@school.example.org"
+    text = json.dumps(item)
+    for private in ("Sam", "anxious", "Jo Parent", "jo@example.org", "accepted", "We will phone you",
+                    "2027-01-04"):
+        assert private not in text, private
+    assert [h["status"] for h in item["history"]] == ["new"]
+    # The family's own export has it all.
+    (family,) = referrals.subject_access("jo@example.org")["referrals"]
+    assert family["status"] == "accepted" and "We will phone you" in json.dumps(family)
+
+
+def test_subject_access_finds_a_family_that_gave_only_a_phone_number(service, cli):
+    by_phone, *_ = make_referral(service, email="")
+    by_phone.answers = {**by_phone.answers, "contact": {
+        **by_phone.answers["contact"], "email": "", "phone": "07700 900982",
+        "phone_normalised": "07700900982"}}
+    db.session.commit()
+    make_referral(service, email="someone@example.org")
+    printed = cli.invoke(args=["referrals", "subject-access", "--phone", "+44 7700 900 982"])
+    assert printed.exit_code == 0, printed.output
+    result = json.loads(printed.output)
+    assert [r["reference"] for r in result["referrals"]] == [by_phone.reference]
+    assert result["referrals"][0]["held_as"] == "contact"
+    assert cli.invoke(args=["referrals", "subject-access"]).exit_code != 0

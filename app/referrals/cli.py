@@ -56,11 +56,14 @@ def flag_overdue_command() -> None:
 
 
 @referrals_cli.command("subject-access")
-@click.argument("email")
-def subject_access_command(email: str) -> None:
-    """Print, as JSON, everything held about the person with this email address."""
-    click.echo(json.dumps(referrals.subject_access(email), indent=2, ensure_ascii=False,
-                          default=str))
+@click.argument("email", required=False, default="")
+@click.option("--phone", default="", help="For a family that gave only a phone number.")
+def subject_access_command(email: str, phone: str) -> None:
+    """Print, as JSON, everything held about the person with this email address (or phone)."""
+    if not email and not phone:
+        raise click.UsageError("Give an email address, or --phone NUMBER")
+    click.echo(json.dumps(referrals.subject_access(email, phone=phone), indent=2,
+                          ensure_ascii=False, default=str))
 
 
 def register_referral_commands(app: Flask) -> None:

@@ -535,49 +535,74 @@ def purge(now: datetime | None = None, *, dry_run: bool = False) -> PurgeReport:
     return report
 
 
-def subject_access(email: str, *, user: Any = "system") -> dict[str, Any]:
-    """Everything held about the person with this email address: the referrals they made
-    or that name them as the contact (answers, consent, history), and the emails sent to
-    them. The export is audited."""
+def subject_access(email: str = "", *, phone: str = "", user: Any = "system") -> dict[str, Any]:
+    """Everything held about one person, found by their email address or (for a family
+    that gave only a phone number) their phone: the referrals that name them as the
+    contact (answers, consent, history), those they made as a professional (their own
+    details, and the progress the family let them follow), and the emails sent to them.
+    The export is audited."""
     wanted = _email(email) or ""
-    referrals = list(db.session.scalars(
-        select(Referral).where(or_(Referral.contact_email == wanted,
-                                   Referral.referrer_email == wanted))
-        .order_by(Referral.submitted_at).options(selectinload(Referral.events),
-                                                 selectinload(Referral.service))))
+    number = _phone(phone)
+    found = list(db.session.scalars(
+        select(Referral).where(or_(Referral.contact_email == wanted, Referral.referrer_email == wanted))
+        .order_by(Referral.submitted_at))) if wanted else []
+    if number:
+        # Phone numbers are inside the answers (JSON): a scan, fine for a rare admin task.
+        by_phone = [referral for referral in db.session.scalars(
+            select(Referral).where(Referral.anonymised_at.is_(None)).order_by(Referral.submitted_at))
+            if ((referral.answers or {}).get("contact") or {}).get("phone_normalised") == number]
+        found += [referral for referral in by_phone if referral not in found]
     notifications = list(db.session.scalars(
         select(Notification).where(db.func.lower(Notification.to) == wanted)
-        .order_by(Notification.created_at, Notification.id)))
+        .order_by(Notification.created_at, Notification.id))) if wanted else []
     result = {
         "email": wanted,
+        "phone": number or "",
         "generated_at": _iso(utcnow()),
-        "referrals": [_export(referral, wanted) for referral in referrals],
+        "referrals": [_export(referral, wanted, number) for referral in found],
         "emails": [{
             "to": n.to, "subject": n.subject, "body": n.body, "kind": n.kind,
             "reference": n.referral.reference if n.referral else None,
             "created_at": _iso(n.created_at), "sent_at": _iso(n.sent_at), "state": n.state,
         } for n in notifications],
     }
-    record_export(referrals, user=user, what="subject-access")
+    record_export(found, user=user, what="subject-access")
     return result
 
 
-def _export(referral: Referral, email: str) -> dict[str, Any]:
+def _phone(value: str) -> str | None:
+    from app.referrals.forms import normalise_phone  # the journey's own reading of a number
+
+    return normalise_phone(value) if value and value.strip() else None
+
+
+def _export(referral: Referral, email: str, phone: str | None) -> dict[str, Any]:
+    contact = ((referral.answers or {}).get("contact") or {}).get("phone_normalised")
+    as_contact = bool(email and referral.contact_email == email) or bool(phone and contact == phone)
+    answers = referral.answers or {}
+    events = referral.events
+    if not as_contact:
+        # A professional's own details are theirs; the child's and family's are not, and
+        # the progress only as far as the family let them follow it.
+        answers = {key: answers[key] for key in ("referrer_type", "referrer", "referrer_may_follow")
+                   if key in answers}
+        events = events if referral.referrer_may_follow else events[:1]
     return {
         "reference": referral.reference,
-        "held_as": "contact" if referral.contact_email == email else "referrer",
+        "held_as": "contact" if as_contact else "referrer",
         "service": {"id": referral.service_id, "name": referral.service.name,
                     "organisation": referral.service.organisation.name},
         "referrer_type": referral.referrer_type,
-        "answers": referral.answers,
+        "answers": answers,
         "consent": {"given": referral.consent_given, "notice_version": referral.privacy_notice_version,
                     "at": _iso(referral.consent_at)},
         "referrer_may_follow": referral.referrer_may_follow,
-        "status": referral.status,
-        "submitted_at": _iso(referral.submitted_at), "opened_at": _iso(referral.opened_at),
-        "decided_at": _iso(referral.decided_at), "closed_at": _iso(referral.closed_at),
+        "status": referral.status if as_contact or referral.referrer_may_follow else None,
+        "submitted_at": _iso(referral.submitted_at),
+        **({"opened_at": _iso(referral.opened_at), "decided_at": _iso(referral.decided_at),
+            "closed_at": _iso(referral.closed_at)} if as_contact or referral.referrer_may_follow else {}),
         "history": [{"at": _iso(e.at), "status": e.status, "by": _public_actor(e.actor),
-                     "details": e.details} for e in referral.events],
+                     "details": e.details} for e in events],
     }
 
 
