@@ -86,14 +86,17 @@ def long_date(value: date) -> str:
     return format_date(value, format="d MMMM y")
 
 
-def days_ago(value: date) -> str:
-    """"today", "yesterday", "3 days ago", "2 months ago", in the page's language."""
+def days_ago(value: date, exact: bool = False) -> str:
+    """"today", "yesterday", "3 days ago", "2 months ago", in the page's language. `exact`
+    keeps counting in days ("6 days ago", not "1 week ago"), where the days matter (a
+    referral's age against its 5- and 20-day deadlines)."""
     days = (today() - value).days
     if days <= 0:
         return gettext("today")
     if days == 1:
         return gettext("yesterday")
-    return format_timedelta(value - today(), granularity="day", add_direction=True)
+    return format_timedelta(value - today(), granularity="day", add_direction=True,
+                            threshold=days + 1 if exact else 0.85)
 
 
 def directions_url(location: Location) -> str:

@@ -201,3 +201,10 @@ def test_a_step_that_is_not_allowed_from_here_is_not_offered(client, inbox):
                 data={"reason": "outside-area", "suggestion": "Hampshire family services"})
     assert client.get(f"/provider/referrals/{referral.id}/accepted").status_code == 404
     assert client.get(f"/provider/referrals/{referral.id}/sideways").status_code == 404
+
+
+def test_the_inbox_gives_a_referrals_age_in_days(client, inbox):
+    _referral(OUR_SERVICE, days_ago=6)
+    _referral(OUR_SERVICE, days_ago=13)
+    html = client.get("/provider/referrals").get_data(as_text=True)
+    assert "6 days ago" in html and "13 days ago" in html and "week" not in html

@@ -307,7 +307,7 @@ def test_references_are_easy_to_read_out():
 
 def test_working_days_skip_weekends_and_bank_holidays():
     assert all(day.weekday() < 5 for day in working_days.BANK_HOLIDAYS)
-    assert len(working_days.BANK_HOLIDAYS) == 24
+    assert len(working_days.BANK_HOLIDAYS) == 32
     christmas_eve = date(2026, 12, 24)  # then 25 and 28 December and 1 January are holidays
     assert working_days.add_working_days(christmas_eve, 5) == date(2027, 1, 5)
     assert working_days.full_working_days_between(christmas_eve, date(2027, 1, 5)) == 4
@@ -315,7 +315,18 @@ def test_working_days_skip_weekends_and_bank_holidays():
     assert working_days.full_working_days_between(date(2026, 11, 2), date(2026, 11, 10)) == 5
     # 23:30 UTC on 30 June is already 1 July in England.
     assert working_days.local_date(datetime(2026, 6, 30, 23, 30)) == date(2026, 7, 1)
-    assert working_days.covered(date(2027, 12, 31)) and not working_days.covered(date(2028, 1, 1))
+    assert working_days.covered(date(2028, 12, 31)) and not working_days.covered(date(2029, 1, 1))
+    # New Year's Day 2028 is a Saturday: Monday 3 January is the holiday.
+    assert working_days.add_working_days(date(2027, 12, 31), 1) == date(2028, 1, 4)
+
+
+def test_flag_overdue_warns_when_the_bank_holidays_of_this_year_are_not_listed(service, cli, monkeypatch):
+    monkeypatch.setattr(working_days, "today_in_england", lambda: date(2029, 1, 8))
+    result = cli.invoke(args=["referrals", "flag-overdue"])
+    assert result.exit_code == 0
+    assert "bank holidays of 2029 are not listed" in result.output
+    monkeypatch.undo()
+    assert "not listed" not in cli.invoke(args=["referrals", "flag-overdue"]).output
 
 
 def test_a_referral_not_opened_in_5_working_days_is_flagged_once(app, service):

@@ -6,7 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from app.services import outbox, referrals
+from app.services import outbox, referrals, working_days
 
 notify_cli = AppGroup("notify", help="The email outbox.")
 referrals_cli = AppGroup("referrals", help="Referrals: late ones, retention, subject access.")
@@ -48,6 +48,11 @@ def purge_command(dry_run: bool) -> None:
 def flag_overdue_command() -> None:
     """Tell providers and the partnership about referrals not opened in 5 working days or
     not decided in 20 (run it daily)."""
+    today = working_days.today_in_england()
+    if not working_days.covered(today):
+        click.echo(f"Warning: the bank holidays of {today.year} are not listed in "
+                   "app/services/working_days.py, so only weekends are skipped and flags may come "
+                   "early. Add them.", err=True)
     flagged = referrals.flag_overdue()
     for item in flagged:
         click.echo(f"{item.referral.reference}\t{item.kind}\t{item.working_days} working days\t"

@@ -1,8 +1,11 @@
 """Working days: Monday to Friday, except bank holidays in England and Wales.
 
-The holidays are a fixed list for 2025–2027 (from GOV.UK's published dates, including the
-substitute days). Extend BANK_HOLIDAYS before 2028; a year missing from the list counts
-only weekends, and `covered` says whether a date is in a listed year.
+The holidays are a fixed list: 2025–2027 from GOV.UK's published dates (including the
+substitute days); 2028 worked out from the usual rules (Easter from the calendar, the
+Monday holidays, a substitute Monday for New Year's Day on a Saturday): check it against
+GOV.UK when it is published. Extend BANK_HOLIDAYS before 2029; a year missing from the list
+counts only weekends, `covered` says whether a date is in a listed year, and
+`flask referrals flag-overdue` warns when today is not.
 """
 
 from datetime import date, datetime, timedelta
@@ -20,8 +23,11 @@ BANK_HOLIDAYS: frozenset[date] = frozenset({
     # 2027 (Christmas Day and Boxing Day fall at a weekend: 27 and 28 December)
     date(2027, 1, 1), date(2027, 3, 26), date(2027, 3, 29), date(2027, 5, 3),
     date(2027, 5, 31), date(2027, 8, 30), date(2027, 12, 27), date(2027, 12, 28),
+    # 2028 (New Year's Day is a Saturday: substitute Monday 3 January; Easter Sunday 16 April)
+    date(2028, 1, 3), date(2028, 4, 14), date(2028, 4, 17), date(2028, 5, 1),
+    date(2028, 5, 29), date(2028, 8, 28), date(2028, 12, 25), date(2028, 12, 26),
 })
-YEARS_COVERED = range(2025, 2028)
+YEARS_COVERED = range(2025, 2029)
 
 
 def covered(day: date) -> bool:
