@@ -857,8 +857,9 @@ def test_bad_choices_are_a_400_with_a_message_never_a_500(client, admin):
                             "Choose at least 7 days")]:
         for path in PAGES:
             response = client.get(path, query_string=query)
-            check_page(response, 400)
+            page = check_page(response, 400)
             assert message in response.get_data(as_text=True), (path, query)
+            assert page.title.startswith("Error: "), (path, page.title)
         csv = client.get("/admin/oversight/funnel.csv", query_string=query)
         assert csv.status_code == 400 and message in csv.get_data(as_text=True)
     assert client.get("/admin/oversight/nothing-here.csv").status_code == 404
