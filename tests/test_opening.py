@@ -1,6 +1,6 @@
 """'Open now' and 'opens Tuesday at 9:30', in UK time."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from app.models import Schedule
 from app.services.opening import LONDON, opening_status
@@ -39,3 +39,21 @@ def test_no_schedule_says_nothing():
 def test_the_service_page_shows_when_it_opens(surrey, client):
     html = client.get("/services/woking-youth-centre").get_data(as_text=True)
     assert "Open now, until" in html or "Opens " in html
+
+
+def test_a_utc_time_after_midnight_in_summer_is_already_the_next_day_in_england():
+    # 23:30 UTC on Sunday 28 June 2026 is 00:30 on Monday in England (BST).
+    late = datetime(2026, 6, 28, 23, 30, tzinfo=UTC)
+    status = opening_status(MON_WED_MORNINGS, late)
+    assert (status.open_now, status.days_ahead, status.weekday, status.time) == (False, 0, 0, "09:30")
+    night = [Schedule(days=["mon"], opens="00:00", closes="01:00")]
+    assert opening_status(night, late).open_now
+
+
+def test_the_clocks_going_back_do_not_move_opening_hours():
+    # Sunday 25 October 2026, 01:30 UTC: the clocks went back at 02:00 BST, so 01:30 GMT.
+    status = opening_status(MON_WED_MORNINGS, datetime(2026, 10, 25, 1, 30, tzinfo=UTC))
+    assert (status.days_ahead, status.weekday, status.time) == (1, 0, "09:30")
+    # Monday 09:00 UTC is 09:00 GMT in winter (before opening), but 10:00 BST in summer.
+    assert not opening_status(MON_WED_MORNINGS, datetime(2026, 10, 26, 9, 0, tzinfo=UTC)).open_now
+    assert opening_status(MON_WED_MORNINGS, datetime(2026, 6, 29, 9, 0, tzinfo=UTC)).open_now
