@@ -9,8 +9,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import ChangeStatus, ListingChange, ListingVersion, Notification, Service
 from app.provider.listing_forms import form_data
-from app.services import listing_changes
-from tests.conftest import check_page, make_user, sign_in
+from app.services import directory_sync, listing_changes
+from app.services.directory_file import parse_directory_file
+from tests.conftest import ROOT, check_page, make_user, sign_in
 from tests.test_accounts import clear_people
 
 OURS = "runnymede-family-link"
@@ -317,6 +318,22 @@ def test_a_change_made_by_an_import_is_kept_in_the_history(people):
     listing_changes.ensure_history_start(service)
     db.session.commit()
     assert [v.source for v in listing_changes.versions(service)] == ["initial", "outside"]
+
+
+def test_each_import_that_changes_a_listing_adds_a_version(people):
+    """Two imports in a row: both states are kept, not just the last."""
+    original = db.session.get(Service, OUR_SERVICE).summary
+    text = (ROOT / "services.yml").read_text(encoding="utf-8")
+    for summary in ("First summary from the file.", "Second summary from the file.", original):
+        content = parse_directory_file(text)
+        next(entry for entry in content.services if entry["id"] == OUR_SERVICE)["summary"] = summary
+        directory_sync.import_directory(content)
+    versions = listing_changes.versions(db.session.get(Service, OUR_SERVICE))
+    summaries = [v.data["summary"] for v in versions]
+    assert summaries == [original, "First summary from the file.", "Second summary from the file.",
+                         original]
+    assert [v.source for v in versions] == ["initial", "outside", "outside", "outside"]
+    assert {v.created_by for v in versions} == {"Directory file import"}
 
 
 def test_history_before_any_change_shows_the_listing_as_it_is(people):

@@ -211,6 +211,8 @@ def _apply_categories(entries: list[dict], report: ImportReport) -> dict[str, Ca
 
 
 def _apply_services(entries, areas, categories, organisations, report, today, progress) -> None:
+    from app.services import listing_changes  # it exports listings with this module's help
+
     existing = {service.id: service for service in db.session.scalars(select(Service))}
     for entry in entries:
         service = existing.get(entry["id"])
@@ -224,8 +226,11 @@ def _apply_services(entries, areas, categories, organisations, report, today, pr
         else:
             changed = _comparable_service(canonical_service(service)) != _comparable_service(entry)
             if changed:
+                # The listing's history keeps what the import replaced, and what it wrote.
+                listing_changes.ensure_history_start(service)
                 with db.session.no_autoflush:
                     _set_service(service, entry, areas, categories, organisations, report)
+                listing_changes.record_import(service)
             if not service.is_published:  # in the file again after being pruned
                 service.status, changed = ListingStatus.PUBLISHED, True
             outcome = "updated" if changed else "unchanged"

@@ -449,6 +449,12 @@ def ensure_history_start(service: Service) -> None:
                     else "Changed by an import of the directory file")
 
 
+def record_import(service: Service) -> None:
+    """A version for what an import of the directory file just wrote over the listing."""
+    _record_version(service, source="outside", created_by=IMPORT_ACTOR,
+                    reason="Changed by an import of the directory file")
+
+
 def _record_version(service: Service, *, source: str, created_by: str, reason: str = "",
                     approved_by: str | None = None, change: ListingChange | None = None,
                     restored_from: int | None = None, created_at: datetime | None = None) -> ListingVersion:
