@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import AuditEvent, Notification, User
+from app.models import AuditEvent, Notification, Organisation, User
 from app.models.directory import utcnow
 from app.services.outbox import queue_email
 from tests.conftest import check_page, make_user, sign_in
@@ -105,3 +105,53 @@ def test_a_familys_stuck_email_shows_without_the_address_that_would_open_its_tra
     family = db.session.scalar(select(Notification).where(Notification.dedupe_key == "stuck-family"))
     client.post(f"/admin/outbox/{family.id}/retry")
     assert "jo.parent@" not in client.get("/admin/outbox").get_data(as_text=True)
+
+
+# -- organisations ---------------------------------------------------------------------------
+
+@pytest.fixture
+def admin_changing(client, surrey_to_change):
+    clear_people()
+    user = make_user("orgs@partnership.example.org", role="admin")
+    sign_in(client, user)
+    return user
+
+
+def test_an_admin_adds_an_organisation_its_people_can_then_be_invited_to(client, admin_changing):
+    check_page(client.get("/admin/organisations/new"))
+    bad = client.post("/admin/organisations/new", data={
+        "id": "Not A Slug!", "name": "", "website": "ftp://x", "email": "nobody", "phone": "12"})
+    page = check_page(bad, 400)
+    assert page.title.startswith("Error: ")
+    html = bad.get_data(as_text=True).replace("&#39;", "'")
+    for anchor in ("#id", "#name", "#website", "#email", "#phone"):
+        assert f'href="{anchor}"' in html, anchor
+    taken = client.post("/admin/organisations/new", data={"id": "surrey-family-services", "name": "Again"})
+    assert taken.status_code == 400 and "already an organisation with this short name" in taken.get_data(
+        as_text=True)
+
+    added = client.post("/admin/organisations/new", data={
+        "id": " Woking-Family-Trust ", "name": "Woking Family Trust", "email": "hello@wft.example.org",
+        "website": "https://wft.example.org"})
+    assert added.status_code == 302
+    organisation = db.session.get(Organisation, "woking-family-trust")
+    assert organisation.name == "Woking Family Trust" and organisation.phone is None
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "organisation.created"))
+    assert event.actor == admin_changing.email and event.subject_id == "woking-family-trust"
+    assert "Woking Family Trust" in client.get("/admin/organisations").get_data(as_text=True)
+    assert 'value="woking-family-trust"' in client.get("/admin/users/invite").get_data(as_text=True)
+
+
+def test_an_admin_corrects_an_organisations_details_but_not_its_id(client, admin_changing):
+    form = client.get("/admin/organisations/surrey-family-services")
+    check_page(form)
+    assert 'name="id"' not in form.get_data(as_text=True)
+    changed = client.post("/admin/organisations/surrey-family-services", data={
+        "id": "hijacked", "name": "Surrey Family Services (new name)", "phone": "01483 517898"})
+    assert changed.status_code == 302
+    organisation = db.session.get(Organisation, "surrey-family-services")
+    assert organisation.name == "Surrey Family Services (new name)" and organisation.phone == "01483 517898"
+    assert db.session.get(Organisation, "hijacked") is None
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "organisation.updated"))
+    assert event.detail["name"] == "Surrey Family Services (new name)"
+    assert client.get("/admin/organisations/no-such-organisation").status_code == 404

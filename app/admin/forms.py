@@ -2,8 +2,14 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovSubmitInput, GovTextInput
-from wtforms import EmailField, RadioField, SelectMultipleField, StringField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import EmailField, RadioField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
 from app.models.accounts import Role
@@ -42,3 +48,26 @@ class InviteForm(AccessForm):
         named = {field.name: field for field in super().__iter__()}
         yield from (named[name] for name in self.field_order)
         yield from (field for name, field in named.items() if name not in self.field_order)
+
+
+class OrganisationForm(FlaskForm):
+    """An organisation that provides services. Checked as the directory file's import
+    checks it (people.save_organisation): it must export and import again."""
+
+    id = StringField(_l("Short name for web addresses"), widget=GovTextInput(),
+                     description=_l("Lowercase letters, digits and single hyphens, like "
+                                    "woking-family-trust. It cannot be changed later"),
+                     filters=[lambda value: value.strip().lower() if isinstance(value, str) else value],
+                     validators=[InputRequired(_l("Enter a short name for web addresses"))])
+    name = StringField(_l("Name"), widget=GovTextInput(),
+                       validators=[InputRequired(_l("Enter the organisation's name"))])
+    description = TextAreaField(_l("Description (optional)"), widget=GovTextArea())
+    website = StringField(_l("Website (optional)"), widget=GovTextInput())
+    email = StringField(_l("Email address (optional)"), widget=GovTextInput())
+    phone = StringField(_l("Phone number (optional)"), widget=GovTextInput())
+    submit = SubmitField(_l("Save organisation"), widget=GovSubmitInput())
+
+    def entry(self) -> dict:
+        """The organisation as the directory file would list it."""
+        return {key: (field.data or "").strip() for key, field in self._fields.items()
+                if key not in ("csrf_token", "submit") and (field.data or "").strip()}

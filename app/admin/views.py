@@ -6,14 +6,17 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 
 from app.admin import bp
-from app.admin.forms import AccessForm, InviteForm
+from app.admin.forms import AccessForm, InviteForm, OrganisationForm
 from app.auth import admin_required, current_user
 from app.auth.views import send_invitation
 from app.extensions import db
 from app.models.accounts import TokenPurpose, User
+from app.models.directory import Organisation
 from app.models.notifications import Notification
+from app.provider.listing_forms import friendly_message
 from app.services import accounts, outbox, people
 from app.services.audit import record_event
+from app.services.directory_file import check_organisation_entry
 
 # (endpoint, label) for the admin home page; each module adds its own pages.
 LINKS: list[tuple[str, str]] = [
@@ -115,6 +118,53 @@ def resend_invitation(user_id: int):
 @admin_required
 def organisations():
     return render_template("admin/organisations.html", rows=people.organisations_with_counts())
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+@admin_required
+def organisation_new():
+    form = OrganisationForm()
+    if _valid(form, form.entry()):
+        try:
+            organisation = people.save_organisation(form.entry(), by=current_user())
+        except people.OrganisationExists:
+            form.id.errors = [_("There is already an organisation with this short name")]
+        else:
+            flash(_("%(name)s added. Invite the people who keep its listings.", name=organisation.name))
+            return redirect(url_for("admin.organisations"))
+    return render_template("auth/form.html", form=form, title=_("Add an organisation"),
+                           intro=_("For a provider that is not in the directory file yet. Its people "
+                                   "can then propose its services.")), 400 if form.errors else 200
+
+
+@bp.route("/organisations/<organisation_id>", methods=["GET", "POST"])
+@admin_required
+def organisation_edit(organisation_id: str):
+    organisation = db.get_or_404(Organisation, organisation_id)
+    form = OrganisationForm(obj=organisation)
+    del form.id  # the id is in every web address and export: it stays
+    entry = {"id": organisation.id, **form.entry()}
+    if _valid(form, entry):
+        people.save_organisation(entry, by=current_user(), organisation=organisation)
+        flash(_("%(name)s saved.", name=organisation.name))
+        return redirect(url_for("admin.organisations"))
+    return render_template("auth/form.html", form=form, title=organisation.name,
+                           intro=_("An import of the directory file that lists this organisation "
+                                   "writes over these details.")), 400 if form.errors else 200
+
+
+def _valid(form: OrganisationForm, entry: dict) -> bool:
+    """Sent, and passes the form's checks and the directory file's own (every problem shown
+    on its field at once)."""
+    if not form.is_submitted():
+        return False
+    valid = form.validate()
+    _, problems = check_organisation_entry(entry)
+    for problem in problems:
+        field = form._fields.get(problem.path.rsplit(".", 1)[-1]) or form.name
+        if not field.errors:
+            field.errors = [*field.errors, friendly_message(field, problem)]
+    return valid and not problems
 
 
 @bp.route("/audit-log")

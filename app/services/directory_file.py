@@ -110,6 +110,14 @@ def check_service_entry(item: dict[str, Any], *, area_ids: set[str], category_id
     return (None if checker.problems else service), checker.problems
 
 
+def check_organisation_entry(item: dict[str, Any]) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """Check one organisation as an import would (for organisations added or edited by a
+    partnership admin): its canonical form, or the problems (paths end with the field)."""
+    checker = _Checker(LocatedDocument({"organisations": [item]}), today_in_england())
+    checked = checker.check_organisations([item])
+    return (checked[0] if checked and not checker.problems else None), checker.problems
+
+
 class _Checker:
     """Walks the document once, collecting problems and building the canonical form."""
 

@@ -5,7 +5,7 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.models.accounts import AccountToken, Role, User, membership
 from app.models.audit import AuditEvent
-from app.models.directory import Organisation, Service, utcnow
+from app.models.directory import Organisation, Service, stable_uuid, utcnow
 from app.services.audit import record_event
 
 
@@ -67,3 +67,34 @@ def audit_page(page: int, page_size: int = 50, action_prefix: str = "") -> tuple
         query = query.where(AuditEvent.action.startswith(action_prefix))
     rows = list(db.session.scalars(query.offset((page - 1) * page_size).limit(page_size + 1)))
     return rows[:page_size], len(rows) > page_size
+
+
+# -- organisations ---------------------------------------------------------------------------
+
+ORGANISATION_FIELDS = ("name", "description", "website", "email", "phone")
+
+
+class OrganisationExists(Exception):
+    """An organisation with that id is already in the directory."""
+
+
+def save_organisation(entry: dict, *, by: User, organisation: Organisation | None = None) -> Organisation:
+    """Adds an organisation (checked by check_organisation_entry) or changes one, audited.
+    An import of the directory file that lists the same id later writes over it; one that
+    does not list it keeps it (and `--prune` keeps it while it has services)."""
+    if organisation is None:
+        if db.session.get(Organisation, entry["id"]) is not None:
+            raise OrganisationExists(entry["id"])
+        organisation = Organisation(id=entry["id"], uuid=stable_uuid("organisation", entry["id"]))
+        db.session.add(organisation)
+        action = "organisation.created"
+    else:
+        action = "organisation.updated"
+    before = {key: getattr(organisation, key) for key in ORGANISATION_FIELDS}
+    for key in ORGANISATION_FIELDS:
+        setattr(organisation, key, entry.get(key))
+    changed = {key: entry.get(key) for key in ORGANISATION_FIELDS if before[key] != entry.get(key)}
+    record_event(action, subject_type="organisation", subject_id=organisation.id, actor=by.email,
+                 detail=changed)
+    db.session.commit()
+    return organisation
