@@ -163,6 +163,8 @@ def test_the_family_follows_the_referral_through_its_link(service, client):
         assert private not in html
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert f"Only {service.organisation.name}, which runs {service.name}, receives the details" in html
+    assert 'href="/privacy"' in html
     assert [(a.actor, a.subject_id) for a in _audit("referral.viewed")] == [("family", str(referral.id))]
 
     referrals.change_status(referral, "opened", user=WORKER)
