@@ -681,7 +681,8 @@ def test_a_district_row_does_not_give_away_the_few_not_in_time(client, admin, mo
     section = oversight.referrals(scope(**week))
     assert rows(section, "deadlines")[1][1:3] == [24, 6]  # decided in time, late: shown
     by_district = oversight._deadlines(scope(**week), oversight._cohort(scope(**week)), by_district=True)
-    assert [(deciding.in_time, deciding.due) for _, deciding in by_district.values()] == [(19, 20), (5, 10)]
+    assert sorted((deciding.in_time, deciding.due) for _, deciding in by_district.values()) == [
+        (5, 10), (19, 20)]
     # The north's 19 goes with its share; the south's 5 goes too, or the county's 24 less it
     # would be the 19. Opened in time: 20 of 20 and 10 of 10, nothing short of those sent.
     expected = [["North District", 20, 20, 100, HIDDEN, HIDDEN],

@@ -1,7 +1,8 @@
 """WCAG 2.2 AA in a real browser. axe-core finds nothing on any kind of public page, in
 every state (empty form, errors, results, no results, filters open, menu open, shortlist
-empty and full), at phone and desktop sizes; one h1 a page; nothing shown is hidden from
-screen readers; the main journey works from the keyboard alone, with focus always visible."""
+empty and full, a problem reported; in Polish and Ukrainian too), at phone and desktop
+sizes; one h1 a page; nothing shown is hidden from screen readers; the main journey works
+from the keyboard alone, with focus always visible."""
 
 import json
 import re
@@ -41,6 +42,8 @@ PAGES = {
     "postcode outside Surrey": "/search?postcode=SW1A+1AA",
     "empty shortlist": "/shortlist",
     "shared shortlist": "/shortlist/shared?services=" + ",".join(SHORTLISTED),
+    "shared shortlist, every service gone": "/shortlist/shared?services=no-longer-listed,closed-down",
+    "referral link emailed to the family": "/referrals/track/link-sent",
     "about the data": "/about-the-data",
     "accessibility statement": "/accessibility",
     "privacy notice": "/privacy",
@@ -72,6 +75,49 @@ class Findings:
         return "\n".join(self.problems)
 
 
+# Shown text marked aria-hidden, as helpers.text_hidden_from_screen_readers finds it, less
+# three GOV.UK patterns in which screen readers lose nothing, each checked to be whole: the
+# honeypot that nobody sees (it is visually hidden too), an input's suffix whose word is in
+# the label ("weeks"), and a character count's visible status, which a live region beside it
+# reads out in the same words.
+_HIDDEN_TEXT = """() => {
+  const excused = (el) => {
+    if (el.closest(".govuk-visually-hidden")) return true;
+    if (el.matches(".govuk-input__suffix, .govuk-input__prefix")) {
+      const input = el.parentElement.querySelector("input");
+      const label = input && input.labels.length ? input.labels[0].textContent : "";
+      return label.includes(el.textContent.trim());
+    }
+    if (el.matches(".govuk-character-count__status")) {
+      const live = el.parentElement.querySelector(".govuk-character-count__sr-status[aria-live=polite]");
+      return !!live && live.textContent.trim() === el.textContent.trim();
+    }
+    return false;
+  };
+  return [...document.querySelectorAll("[aria-hidden=true]")]
+    .filter(el => el.textContent.trim() && el.getClientRects().length)
+    .filter(el => !(el.matches(".govuk-warning-text__icon")
+                    && el.parentElement.querySelector(".govuk-visually-hidden")?.textContent.trim()))
+    .filter(el => !excused(el))
+    .map(el => el.outerHTML.slice(0, 120));
+}"""
+
+
+class FormFindings(Findings):
+    """Findings (axe-core, one h1, nothing hidden from screen readers) for pages with forms."""
+
+    def check(self, what: str) -> None:
+        violations = axe_violations(self.page)
+        if violations:
+            self.problems.append(f"{what}:\n{format_violations(violations)}")
+        headings = h1_texts(self.page)
+        if len(headings) != 1:
+            self.problems.append(f"{what}: {len(headings)} h1 elements {headings}")
+        hidden = self.page.evaluate(_HIDDEN_TEXT)
+        if hidden:
+            self.problems.append(f"{what}: text hidden from screen readers {hidden}")
+
+
 def test_every_kind_of_page_in_every_state(js_page, device):
     page, findings = js_page, Findings(js_page)
     for what, path in PAGES.items():
@@ -97,6 +143,51 @@ def test_every_kind_of_page_in_every_state(js_page, device):
     page.goto("/shortlist")
     expect(page.locator(".app-shortlist__item")).to_have_count(2)
     findings.check("full shortlist")
+    assert not findings.problems, str(findings)
+
+
+REPORTED = "epsom-breastfeeding-cafe"  # a report changes nothing on the public page
+
+
+def test_report_a_problem_in_every_state(js_page, device):
+    """The form from a service's page: empty, sent with nothing chosen, "Something else"
+    without saying what, and sent."""
+    page, findings = js_page, FormFindings(js_page)
+    page.goto(f"/services/{REPORTED}")
+    page.get_by_role("link", name="Report a problem with this page").click()
+    expect(page).to_have_url(re.compile(f"/services/{REPORTED}/report-a-problem$"))
+    expect(page).to_have_title(re.compile("^Report a problem with this page: "))
+    findings.check("report a problem")
+    send = page.get_by_role("button", name="Send", exact=True)
+    send.click()
+    expect(page).to_have_title(re.compile("^Error: Report a problem"))
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Select what is wrong with the page")
+    findings.check("report a problem, nothing chosen")
+    page.get_by_label("Something else").check()
+    send.click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Tell us what is wrong with the page")
+    expect(page.get_by_label("Something else")).to_be_checked()
+    findings.check("report a problem, something else without saying what")
+    page.get_by_label("The phone number is wrong").check()
+    send.click()
+    expect(page).to_have_url(re.compile(f"/services/{REPORTED}/report-a-problem/sent$"))
+    expect(page.locator("h1")).to_have_text("Thank you for telling us")
+    findings.check("report a problem, sent")
+    assert not findings.problems, str(findings)
+
+
+@pytest.mark.parametrize("language, search", [("pl", "rodzicielstwo"), ("uk", "батьківство")],
+                         ids=["pl", "uk"])
+def test_home_and_results_in_polish_and_ukrainian(js_page, device, language, search):
+    """The page in the family's language (its lang attribute says which), and results for
+    words in English, so there are some."""
+    page, findings = js_page, Findings(js_page)
+    for what, path in (("home", f"/?lang={language}"),
+                       ("results", f"/search?q=parenting&lang={language}"),
+                       ("a search in the language", f"/search?q={search}&lang={language}")):
+        page.goto(path)
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        findings.check(f"{what} ({language})")
     assert not findings.problems, str(findings)
 
 

@@ -5,7 +5,9 @@ the reference and email address, and with the link from the receipt email) says 
 referral was sent. And axe-core finds nothing on any page of the journey (empty and with
 errors, on the professional's path, which has every question), on the tracker, or on the
 staff pages a referral passes through: sign-in, the provider's inbox, the referral and its
-next step, the waiting-time form, and the partnership's admin pages."""
+next step, the waiting-time form, and the partnership's admin pages. Past the hourly limit a
+referral is not sent (a 429 page, answers kept); and a parent can send one from the keyboard
+alone, with GOV.UK's yellow focus style on every control."""
 
 import itertools
 import re
@@ -19,8 +21,8 @@ from sqlalchemy import select
 from app import rate_limits
 from app.extensions import db
 from app.models import Notification, Referral
-from tests.browser.helpers import axe_violations, format_violations, h1_texts, press
-from tests.browser.test_browser_accessibility import Findings
+from tests.browser.helpers import press, tab_to
+from tests.browser.test_browser_accessibility import FormFindings
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.browser
@@ -37,7 +39,11 @@ _numbers = itertools.count(1)
 @pytest.fixture(autouse=True)
 def fresh_rate_limits(live_server):
     """Each test sends referrals and looks them up from 127.0.0.1: start its counts at nought,
-    so the brakes on those forms never depend on what ran before."""
+    so the brakes on those forms never depend on what ran before (and leave them at nought,
+    for the tests after)."""
+    with live_server.app.app_context():
+        rate_limits.reset_all()
+    yield
     with live_server.app.app_context():
         rate_limits.reset_all()
 
@@ -208,50 +214,174 @@ def expect_sent(page: Page, reference: str) -> None:
         expect(main).not_to_contain_text(private)
 
 
-# -- every page in axe-core --------------------------------------------------------------
+def answer_as_a_parent(page: Page, email: str) -> None:
+    """From the service's page to check your answers, with the fewest answers there can be."""
+    page.goto(refer_path())
+    continue_to(page, "who", button="Start now")
+    page.get_by_label("A parent or carer").check()
+    continue_to(page, "child")
+    page.get_by_label("Their first name").fill("Sam")
+    page.get_by_label("Their age", exact=True).fill("6")
+    continue_to(page, "need")
+    page.get_by_label("What help does Sam need?").fill(NEED)
+    continue_to(page, "details")
+    continue_to(page, "contact")
+    page.get_by_label("Your name").fill("Jo Parent")
+    page.get_by_label("Email address").fill(email)
+    continue_to(page, "privacy")
+    page.get_by_label("I agree to share these details as described above").check()
+    continue_to(page, "check")
 
-# Shown text marked aria-hidden, as helpers.text_hidden_from_screen_readers finds it, less
-# three GOV.UK patterns in which screen readers lose nothing, each checked to be whole: the
-# honeypot that nobody sees (it is visually hidden too), an input's suffix whose word is in
-# the label ("weeks"), and a character count's visible status, which a live region beside it
-# reads out in the same words.
-_HIDDEN_TEXT = """() => {
-  const excused = (el) => {
-    if (el.closest(".govuk-visually-hidden")) return true;
-    if (el.matches(".govuk-input__suffix, .govuk-input__prefix")) {
-      const input = el.parentElement.querySelector("input");
-      const label = input && input.labels.length ? input.labels[0].textContent : "";
-      return label.includes(el.textContent.trim());
-    }
-    if (el.matches(".govuk-character-count__status")) {
-      const live = el.parentElement.querySelector(".govuk-character-count__sr-status[aria-live=polite]");
-      return !!live && live.textContent.trim() === el.textContent.trim();
-    }
-    return false;
-  };
-  return [...document.querySelectorAll("[aria-hidden=true]")]
-    .filter(el => el.textContent.trim() && el.getClientRects().length)
-    .filter(el => !(el.matches(".govuk-warning-text__icon")
-                    && el.parentElement.querySelector(".govuk-visually-hidden")?.textContent.trim()))
-    .filter(el => !excused(el))
-    .map(el => el.outerHTML.slice(0, 120));
+
+@pytest.mark.parametrize("device", ["phone"])
+def test_too_many_referrals_from_one_connection(js_page, live_server, monkeypatch):
+    """Past REFERRAL_RATE_LIMIT an hour from one address, the referral is not sent: the page
+    (a 429) says when to try again, and the answers are kept."""
+    page, findings = js_page, FormFindings(js_page)
+    email = f"busy{next(_numbers)}@example.org"
+    answer_as_a_parent(page, email)
+    monkeypatch.setitem(live_server.app.config, "REFERRAL_RATE_LIMIT", 1)
+    with live_server.app.app_context():  # one referral already sent from this connection
+        rate_limits.hit("referral-submit", rate_limits.HOUR, "127.0.0.1")
+    with page.expect_response(lambda r: r.request.method == "POST"
+                              and r.url.endswith(refer_path("check"))) as sent:
+        press(page.get_by_role("button", name="Send referral"))
+    assert sent.value.status == 429
+    expect(page.locator("h1")).to_have_text("Too many referrals have been sent from this connection")
+    expect(page).to_have_title(re.compile(f"^Too many referrals sent – {SERVICE_NAME} – "))
+    findings.check("too many referrals")
+    with live_server.app.app_context():
+        assert db.session.scalar(select(Referral).where(Referral.contact_email == email)) is None
+    press(page.get_by_role("link", name="Go back to your answers"))
+    expect(page.locator("h1")).to_have_text("Check your answers before sending the referral")
+    expect(page.locator("main")).to_contain_text(email)
+    assert not findings.problems, str(findings)
+
+
+# -- from the keyboard alone -------------------------------------------------------------
+
+FOCUS_YELLOW = "rgb(255, 221, 0)"  # GOV.UK's focus colour, #ffdd00
+
+# The focused element's outline, box shadow and background, and for a radio or a checkbox
+# those of its label's ::before (the circle or box that GOV.UK draws in its place).
+_FOCUS_LOOK = """() => {
+  const el = document.activeElement;
+  const look = (s) => ({
+    outline: s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0 ? s.outlineColor : "",
+    shadow: s.boxShadow === "none" ? "" : s.boxShadow, background: s.backgroundColor});
+  const looks = [look(getComputedStyle(el))];
+  if ((el.type === "radio" || el.type === "checkbox") && el.labels.length)
+    looks.push(look(getComputedStyle(el.labels[0], "::before")));
+  return looks;
 }"""
 
 
-class FormFindings(Findings):
-    """Findings (axe-core, one h1, nothing hidden from screen readers) for pages with forms."""
+def expect_govuk_focus(page: Page, what: str) -> None:
+    """The focused element shows GOV.UK's focus style: an outline or a box shadow, in yellow
+    (or on a yellow background, as links and buttons are)."""
+    looks = page.evaluate(_FOCUS_LOOK)
+    assert any((look["outline"] or look["shadow"])
+               and FOCUS_YELLOW in look["outline"] + look["shadow"] + look["background"]
+               for look in looks), f"no GOV.UK focus style on {what} at {page.url}: {looks}"
 
-    def check(self, what: str) -> None:
-        violations = axe_violations(self.page)
-        if violations:
-            self.problems.append(f"{what}:\n{format_violations(violations)}")
-        headings = h1_texts(self.page)
-        if len(headings) != 1:
-            self.problems.append(f"{what}: {len(headings)} h1 elements {headings}")
-        hidden = self.page.evaluate(_HIDDEN_TEXT)
-        if hidden:
-            self.problems.append(f"{what}: text hidden from screen readers {hidden}")
 
+def key_to(page: Page, what: str, *, text: str | None = None, element_id: str | None = None) -> None:
+    """Tab to the control (helpers.tab_to checks focus is visible on the way) and check it
+    has GOV.UK's yellow focus style."""
+    tab_to(page, lambda el: (text is None or el["text"] == text)
+           and (element_id is None or el["id"] == element_id))
+    expect_govuk_focus(page, what)
+
+
+@pytest.mark.parametrize("device", ["desktop"])
+def test_the_focus_check_can_fail(js_page):
+    """Focus shown some other way than GOV.UK's (here, a blue outline) is not taken for it."""
+    js_page.goto(f"/services/{SERVICE}")
+    js_page.add_style_tag(content="*:focus { outline: 3px solid blue !important;"
+                                  " box-shadow: none !important; background: none !important; }")
+    tab_to(js_page, lambda el: el["text"] == "Refer yourself or a family")
+    with pytest.raises(AssertionError, match="no GOV.UK focus style"):
+        expect_govuk_focus(js_page, "the start button")
+
+
+@pytest.mark.parametrize("device", ["desktop"])
+def test_a_parent_refers_themselves_by_keyboard_alone(js_page, live_server):
+    """Tab, Enter and Space only, from the service's page to "Send referral", with focus
+    visible all the way."""
+    page, keyboard = js_page, js_page.keyboard
+    email = f"keys{next(_numbers)}@example.org"
+
+    page.goto(f"/services/{SERVICE}")
+    key_to(page, "the start button", text="Refer yourself or a family")
+    keyboard.press("Space")  # a link that looks like a button works as a button too
+    expect(page.locator("h1")).to_have_text("Before you start")
+    key_to(page, "Start now", text="Start now")
+    keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Who is making this referral?")
+
+    # Nothing chosen: the error summary takes focus, and its link leads to the question.
+    key_to(page, "Continue", text="Continue")
+    keyboard.press("Space")
+    expect_error(page, "Select who is making this referral")
+    key_to(page, "the error's link", text="Select who is making this referral")
+    keyboard.press("Enter")
+    parent = page.get_by_label("A parent or carer")
+    expect(parent).to_be_focused()
+    keyboard.press("Space")
+    expect(parent).to_be_checked()
+    expect_govuk_focus(page, "A parent or carer")
+    key_to(page, "Continue", text="Continue")
+    keyboard.press("Enter")
+
+    expect(page.locator("h1")).to_have_text("About the child or young person")
+    key_to(page, "first name", element_id="first_name")
+    keyboard.type("Sam")
+    key_to(page, "age", element_id="age")
+    keyboard.type("6")
+    key_to(page, "Continue", text="Continue")
+    keyboard.press("Enter")
+
+    expect(page.get_by_label("What help does Sam need?")).to_be_visible()
+    key_to(page, "what help", element_id="need")
+    keyboard.type(NEED)
+    key_to(page, "Continue", text="Continue")
+    keyboard.press("Enter")
+
+    expect(page.locator("h1")).to_have_text("Anything else the service should know")
+    key_to(page, "language", element_id="language")
+    keyboard.type("Polish")
+    key_to(page, "Continue", text="Continue")
+    keyboard.press("Enter")
+
+    expect(page.locator("h1")).to_have_text("How can the service contact you?")
+    for element_id, typed in (("name", "Jo Parent"), ("phone", "07700 900982"), ("email", email)):
+        key_to(page, element_id, element_id=element_id)
+        keyboard.type(typed)
+    key_to(page, "safe to leave a message: Yes", element_id="leave_message")
+    keyboard.press("Space")
+    expect(page.get_by_label("Yes", exact=True)).to_be_checked()
+    key_to(page, "Continue", text="Continue")
+    keyboard.press("Enter")
+
+    expect(page.locator("h1")).to_have_text("How the details will be used")
+    key_to(page, "consent", element_id="agree")
+    keyboard.press("Space")
+    expect(page.get_by_label("I agree to share these details as described above")).to_be_checked()
+    key_to(page, "Continue", text="Continue")
+    keyboard.press("Enter")
+
+    expect(page.locator("h1")).to_have_text("Check your answers before sending the referral")
+    for text in ("Sam", "6 years old", NEED, "Polish", "Jo Parent", "07700 900982", email):
+        expect(page.locator("main")).to_contain_text(text)
+    key_to(page, "Send referral", text="Send referral")
+    keyboard.press("Enter")
+    expect(page.locator(".govuk-panel__title")).to_have_text("Referral sent")
+    reference = page.locator(".app-reference").inner_text().strip()
+    referral, _notifications = the_referral(live_server, reference)
+    assert referral.contact_email == email and referral.answers["need"] == NEED
+
+
+# -- every page in axe-core --------------------------------------------------------------
 
 def sign_in(page: Page, email: str, secret: str, findings: FormFindings | None = None) -> None:
     """Password, then security code; checking each page, empty and wrong, on the way."""
