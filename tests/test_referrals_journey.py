@@ -15,7 +15,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent, Notification, Referral, ReferralEvent
+from app.models import AuditEvent, Notification, Referral, ReferralEvent, Service
 from app.referrals import journey as journey_state
 from app.services import referrals as referral_service
 from tests import referral_support
@@ -629,3 +629,15 @@ def test_answers_left_for_an_hour_are_cleared_for_the_next_person(service, clien
     assert "You have already sent a referral" not in _html(client.get(refer_url(service.id, "")))
     assert client.get(refer_url(service.id, "confirmation")).status_code == 302
     assert count(Referral) == 1
+
+
+def test_starting_a_second_referral_warns_that_it_replaces_an_unfinished_one(service, client):
+    second = db.session.scalars(select(Service).where(
+        Service.access == "self-referral", Service.id != service.id).order_by(Service.id)).first()
+    post(client, service.id, "", {})
+    post(client, service.id, "who", {"referrer_type": "parent"}, expect="/child")
+    page = _html(client.get(refer_url(second.id, "")))
+    assert f"You have not finished a referral to {service.name}" in page
+    assert f'href="{refer_url(service.id, "check")}"' in page
+    # Nothing to lose before the first answer, and no warning on the same service.
+    assert "You have not finished" not in _html(client.get(refer_url(service.id, "")))

@@ -64,6 +64,15 @@ def current(service_id: str) -> dict[str, Any] | None:
     return journey
 
 
+def unfinished_elsewhere(service_id: str) -> str | None:
+    """The service of an unfinished referral to another service in this browser: starting
+    this one would replace it (the session holds one journey at a time)."""
+    journey = session.get(JOURNEY)
+    if not isinstance(journey, dict) or _idle(journey) or journey.get("service_id") == service_id:
+        return None
+    return journey.get("service_id") if journey.get("answers") else None
+
+
 def cleared() -> bool:
     """Whether answers were just cleared for being left too long (said once)."""
     return bool(session.pop(CLEARED, False))

@@ -103,8 +103,10 @@ def start(service_id: str):
                 state.start(service.id)
                 activity.count_activity("referral-started", service.id)  # for the partnership's funnel
             return redirect(_step_url(service, "who"))
+    elsewhere = state.unfinished_elsewhere(service.id)
     return render_template("referrals/start.html", service=service, form=form,
-                           already_sent=state.done(service.id), cleared=state.cleared())
+                           already_sent=state.done(service.id), cleared=state.cleared(),
+                           unfinished=listings.get_published_service(elsewhere) if elsewhere else None)
 
 
 @bp.route(PREFIX + "/<step>", methods=["GET", "POST"])
