@@ -110,11 +110,9 @@ def test_a_familys_stuck_email_shows_without_the_address_that_would_open_its_tra
 # -- organisations ---------------------------------------------------------------------------
 
 @pytest.fixture
-def admin_changing(client, surrey_to_change):
-    clear_people()
-    user = make_user("orgs@partnership.example.org", role="admin")
-    sign_in(client, user)
-    return user
+def admin_changing(surrey_to_change, admin):
+    """An admin, for a test that changes the directory (reloaded for the next test)."""
+    return admin
 
 
 def test_an_admin_adds_an_organisation_its_people_can_then_be_invited_to(client, admin_changing):

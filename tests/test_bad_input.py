@@ -13,14 +13,15 @@ from app.extensions import db
 from app.models import WaitingTime
 from app.models.referrals import Referral
 from app.services.working_days import today_in_england
-from tests import referral_support
-from tests.conftest import check_page, make_user, sign_in
+from tests import referral_support, test_provider_inbox, test_provider_pages
+from tests.conftest import check_page
 from tests.referral_support import CHILD, count, post, refer_url, self_referral_service
-from tests.test_accounts import clear_people
-from tests.test_provider_inbox import OUR_SERVICE, OURS, _referral
+from tests.test_provider_inbox import OUR_SERVICE, _referral
 
-# Fixtures shared by the referral tests.
+# Fixtures shared with the referral, provider and inbox tests.
 referrals_db = referral_support.referrals_db
+provider = test_provider_pages.provider
+inbox = test_provider_inbox.inbox
 
 # Numbers that are not plain ASCII digits, or far too long: str.isdigit() is true for all
 # but the last two, and int() raises for "²" and for thousands of digits.
@@ -142,14 +143,6 @@ def test_api_paging_in_other_digits_is_a_400(surrey, client, name, value):
 
 # -- the provider's waiting time -----------------------------------------------------------
 
-@pytest.fixture
-def provider(client, surrey):
-    clear_people()
-    user = make_user("nurse@health.example.org", organisations=(OURS,))
-    sign_in(client, user)
-    return user
-
-
 @pytest.mark.parametrize("weeks", NOT_WHOLE_NUMBERS, ids=_id)
 def test_waiting_time_weeks_that_are_not_a_plain_whole_number_are_explained(client, provider, weeks):
     response = client.post(f"/provider/services/{OUR_SERVICE}/waiting-time",
@@ -161,17 +154,6 @@ def test_waiting_time_weeks_that_are_not_a_plain_whole_number_are_explained(clie
 
 
 # -- the provider's referral steps ---------------------------------------------------------
-
-@pytest.fixture
-def inbox(client, surrey):
-    clear_people()
-    for table in ("notification", "referral_event", "referral"):
-        db.session.execute(db.metadata.tables[table].delete())
-    db.session.commit()
-    user = make_user("inbox@health.example.org", organisations=(OURS,))
-    sign_in(client, user)
-    return user
-
 
 @pytest.fixture
 def opened(client, inbox) -> Referral:
