@@ -61,8 +61,9 @@ def _refuse_null_characters(app: Flask) -> None:
     @app.before_request
     def refuse_null_characters():
         # The search page explains bad search text beside its own search box.
-        args = [] if request.endpoint in ("search.results",) else request.args.values()
-        sent = [request.path, *args, *request.form.values(), *(name for name in request.form)]
+        args = [] if request.endpoint in ("search.results",) else request.args.lists()
+        sent = [request.path, *(name for name, _ in request.form.lists()),
+                *(value for _, values in [*args, *request.form.lists()] for value in values)]
         if any("\x00" in value for value in sent):
             abort(400, description=_("What was sent contains a character that cannot be used "
                                      "(a null character). Remove it and try again."))

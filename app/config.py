@@ -96,6 +96,9 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     # Referrals: anonymised this many days after they end (or after their last change).
     REFERRAL_RETENTION_DAYS = int(os.environ.get("REFERRAL_RETENTION_DAYS", "365"))
+    # A referral left open (accepted, on a waiting list or unanswered) with no change for
+    # this long is anonymised too: longer than the longest waiting list (104 weeks).
+    REFERRAL_OPEN_RETENTION_DAYS = int(os.environ.get("REFERRAL_OPEN_RETENTION_DAYS", "1095"))
     # A referral's answers (and, once sent, its confirmation) are cleared from the browser
     # after this long without a page of the journey: phones and computers are shared.
     REFERRAL_IDLE_MINUTES = int(os.environ.get("REFERRAL_IDLE_MINUTES", "60"))

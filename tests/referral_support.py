@@ -83,8 +83,10 @@ class SmtpServer:
         self.inbox = Inbox()
         self.controller: Controller | None = None
 
-    def start(self) -> None:
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+    def start(self, *, smtputf8: bool = True) -> None:
+        """smtputf8=False: a server that cannot take non-ASCII addresses."""
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port,
+                                     enable_SMTPUTF8=smtputf8)
         self.controller.start()
 
     def stop(self) -> None:

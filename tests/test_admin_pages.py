@@ -141,10 +141,10 @@ def test_an_admin_adds_an_organisation_its_people_can_then_be_invited_to(client,
 
 
 def test_an_admin_corrects_an_organisations_details_but_not_its_id(client, admin_changing):
-    form = client.get("/admin/organisations/surrey-family-services")
+    form = client.get("/admin/organisations/surrey-family-services/edit")
     check_page(form)
     assert 'name="id"' not in form.get_data(as_text=True)
-    changed = client.post("/admin/organisations/surrey-family-services", data={
+    changed = client.post("/admin/organisations/surrey-family-services/edit", data={
         "id": "hijacked", "name": "Surrey Family Services (new name)", "phone": "01483 517898"})
     assert changed.status_code == 302
     organisation = db.session.get(Organisation, "surrey-family-services")
@@ -152,4 +152,7 @@ def test_an_admin_corrects_an_organisations_details_but_not_its_id(client, admin
     assert db.session.get(Organisation, "hijacked") is None
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "organisation.updated"))
     assert event.detail["name"] == "Surrey Family Services (new name)"
-    assert client.get("/admin/organisations/no-such-organisation").status_code == 404
+    assert client.get("/admin/organisations/no-such-organisation/edit").status_code == 404
+    # Any short name can be edited, even one that reads like a page of its own.
+    assert client.post("/admin/organisations/new", data={"id": "new", "name": "New Leaf"}).status_code == 302
+    assert "New Leaf" in client.get("/admin/organisations/new/edit").get_data(as_text=True)

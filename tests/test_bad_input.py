@@ -255,7 +255,8 @@ def test_empty_start_date_boxes_say_only_that_the_date_is_missing(client, opened
     ("get", "/admin/oversight/", {"district": "\x00"}),
     ("get", "/services/nothing%00here", {}),
     ("post", "/referrals/track", {"reference": "EH-7K4M-2Q", "email": "a\x00@example.org"}),
-], ids=["sign-in", "report-a-problem", "api", "oversight", "path", "tracker"])
+    ("post", "/services/{service}/report-a-problem", {"kind": ["other", "other\x00"]}),
+], ids=["sign-in", "report-a-problem", "api", "oversight", "path", "tracker", "a second value"])
 def test_a_null_character_anywhere_is_a_400_with_a_message(referrals_db, client, method, path, data):
     service = self_referral_service()
     path = path.format(service=service.id)

@@ -226,6 +226,7 @@ def test_refusing_the_privacy_notice_sends_nothing(service, client):
     for text in (f"{organisation}, which runs {service.name}, receives the details",
                  "Nobody else, unless the family agrees",
                  "365 days after the service declines or closes the referral",
+                 "If it stays open with nothing new for 1095 days, they are deleted then",
                  "Information Commissioner's Office", "Privacy notice version 2026-11"):
         assert text in html
     refused = client.post(refer_url(service.id, "privacy"), data={})
@@ -620,6 +621,15 @@ def test_answers_left_for_an_hour_are_cleared_for_the_next_person(service, clien
         assert "referral_journey" not in session
     assert "were cleared" not in _html(client.get(refer_url(service.id, "")))  # said once
     monkeypatch.undo()
+    # A start page left open for an hour, then "Start now": nothing to lose, nothing said.
+    post(client, service.id, "", {})
+    with client.session_transaction() as session:
+        journey = session["referral_journey"]
+        assert journey["answers"] == {}
+        journey["seen"] -= 61 * 60
+        session["referral_journey"] = journey
+    post(client, service.id, "", {})
+    assert "were cleared" not in _html(client.get(refer_url(service.id, "")))
 
     walk_to_check(client, service.id, "parent")
     response, _ = submit(client, service.id)

@@ -441,6 +441,8 @@ def test_purge_anonymises_old_referrals_and_nothing_else(service, cli):
     assert db.session.get(Service, service.id) is not None
     waiting = db.session.get(Referral, waiting.id)
     assert waiting.anonymised_at is None and waiting.contact_email == "waiting@example.org"
+    # Left open with nothing new for REFERRAL_OPEN_RETENTION_DAYS (1095), it goes too.
+    assert referrals.purge(now + timedelta(days=1095 - 700 + 1)).anonymised == [waiting.reference]
     # Anonymised referrals cannot be found any more; a second purge does nothing.
     assert referrals.find_by_token(old_token) is None and referrals.find_by_token(recent_token)
     assert referrals.find_by_reference(old.reference, "old@example.org") is None
@@ -492,6 +494,18 @@ def test_subject_access_gives_a_referrer_only_their_own_details_and_what_they_ma
     (family,) = referrals.subject_access("jo@example.org")["referrals"]
     assert family["status"] == "accepted" and "We will phone you" in json.dumps(family)
 
+    # Let to follow it, a referrer gets what the tracker shows them, not the provider's notes.
+    followed, *_ = make_referral(service, "professional", email="kim@example.org",
+                                 referrer_email="lee@school.example.org", may_follow=True)
+    referrals.change_status(followed, "opened", user=WORKER)
+    referrals.change_status(followed, "contacted", user=WORKER, note="Dad has left; mum struggling")
+    referrals.change_status(followed, "waiting-list", user=WORKER, estimate_weeks=6,
+                            note="We will phone in March")
+    (item,) = referrals.subject_access("lee@school.example.org")["referrals"]
+    assert [h["status"] for h in item["history"]] == ["new", "opened", "contacted", "waiting-list"]
+    assert "Dad has left" not in json.dumps(item)
+    assert item["history"][3]["details"] == {"estimate_weeks": 6, "note": "We will phone in March"}
+
 
 def test_subject_access_finds_a_family_that_gave_only_a_phone_number(service, cli):
     by_phone, *_ = make_referral(service, email="")
@@ -506,3 +520,5 @@ def test_subject_access_finds_a_family_that_gave_only_a_phone_number(service, cl
     assert [r["reference"] for r in result["referrals"]] == [by_phone.reference]
     assert result["referrals"][0]["held_as"] == "contact"
     assert cli.invoke(args=["referrals", "subject-access"]).exit_code != 0
+    wrong = cli.invoke(args=["referrals", "subject-access", "--phone", "not a number"])
+    assert wrong.exit_code != 0 and "is not a phone number" in wrong.output

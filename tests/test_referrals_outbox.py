@@ -125,6 +125,24 @@ def test_a_message_refused_again_and_again_is_given_up_and_shows_for_an_admin(ap
         app.config["MAIL_MAX_ATTEMPTS"] = 8
 
 
+def test_an_address_the_server_cannot_take_fails_alone_and_is_given_up(app, referrals_db, smtp):
+    """A server without SMTPUTF8 cannot take a non-ASCII address: that is this message's
+    problem, not the server's, so the others still go, and it does not stay queued for ever."""
+    smtp.start(smtputf8=False)
+    app.config["MAIL_MAX_ATTEMPTS"] = 2
+    try:
+        unusual = outbox.queue_email("sám@example.org", "One", "Body", kind="test")
+        outbox.queue_email("fine@example.org", "Two", "Body", kind="test")
+        db.session.commit()
+        report = outbox.send_due()
+        assert (report.sent, report.failed) == (1, 1)
+        outbox.send_due(utcnow() + timedelta(minutes=2))
+        db.session.refresh(unusual)
+        assert unusual.state == "failed" and "SMTPNotSupportedError" in unusual.last_error
+    finally:
+        app.config["MAIL_MAX_ATTEMPTS"] = 8
+
+
 def test_a_long_run_claims_with_a_lease_from_the_clock_not_from_its_start(referrals_db):
     (notification,) = _queue(1)
     run_started = utcnow() - timedelta(minutes=30)  # a run busy with a backlog since then

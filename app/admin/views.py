@@ -137,7 +137,7 @@ def organisation_new():
                                    "can then propose its services.")), 400 if form.errors else 200
 
 
-@bp.route("/organisations/<organisation_id>", methods=["GET", "POST"])
+@bp.route("/organisations/<organisation_id>/edit", methods=["GET", "POST"])
 @admin_required
 def organisation_edit(organisation_id: str):
     organisation = db.get_or_404(Organisation, organisation_id)

@@ -67,8 +67,11 @@ def subject_access_command(email: str, phone: str) -> None:
     """Print, as JSON, everything held about the person with this email address (or phone)."""
     if not email and not phone:
         raise click.UsageError("Give an email address, or --phone NUMBER")
-    click.echo(json.dumps(referrals.subject_access(email, phone=phone), indent=2,
-                          ensure_ascii=False, default=str))
+    try:
+        found = referrals.subject_access(email, phone=phone)
+    except referrals.NotAPhoneNumber:
+        raise click.BadParameter(f"{phone!r} is not a phone number", param_hint="--phone") from None
+    click.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
 
 
 def register_referral_commands(app: Flask) -> None:

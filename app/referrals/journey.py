@@ -38,6 +38,7 @@ def start(service_id: str) -> dict[str, Any]:
     journey = {"service_id": service_id, "key": secrets.token_hex(16),
                "token": new_token(), "answers": {}, "seen": time.time()}
     session[JOURNEY] = journey
+    session.pop(CLEARED, None)
     return journey
 
 
@@ -55,7 +56,8 @@ def current(service_id: str) -> dict[str, Any] | None:
         return None
     if _idle(journey):
         session.pop(JOURNEY, None)
-        session[CLEARED] = True
+        if journey.get("answers"):  # only say so when there was something to lose
+            session[CLEARED] = True
         return None
     if journey.get("service_id") != service_id:
         return None

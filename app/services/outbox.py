@@ -220,8 +220,11 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _server_problem(error: Exception) -> bool:
-    """Connection and server-wide errors, as opposed to one recipient being refused."""
-    return not isinstance(error, smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError)
+    """Connection and server-wide errors, as opposed to this message being refused: its
+    recipient or content, an address the server cannot take (non-ASCII without SMTPUTF8),
+    or the message refused from this sender (too large, say)."""
+    return not isinstance(error, smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError
+                          | smtplib.SMTPNotSupportedError | smtplib.SMTPSenderRefused)
 
 
 def _describe(error: Exception) -> str:

@@ -369,7 +369,7 @@ def _custom_dates(args: Mapping[str, str], today: date,
     if start <= end and (end - start).days + 1 < MIN_CUSTOM_DAYS:
         errors.append(("from", f"Choose at least {MIN_CUSTOM_DAYS} days, so that the figures "
                                f"cannot single out a family's referral"))
-    return whole_weeks(start, end, today)
+    return (start, end) if errors else whole_weeks(start, end, today)
 
 
 def whole_weeks(start: date, end: date, today: date) -> tuple[date, date]:

@@ -29,7 +29,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale, gettext, lazy_gettext
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
@@ -496,16 +496,19 @@ def flag_overdue(now: datetime | None = None) -> list[Overdue]:
 
 def purge(now: datetime | None = None, *, dry_run: bool = False) -> PurgeReport:
     """Anonymises declined and closed referrals whose last change (the decline or close) is
-    older than REFERRAL_RETENTION_DAYS, and deletes their emails from the outbox, sent or
-    not. Open ones are kept however old: a family can wait on a list for two years, and the
-    deadline flags keep unanswered ones in front of the provider and the partnership.
-    Keeps the status history's dates and codes, for the partnership's statistics."""
+    older than REFERRAL_RETENTION_DAYS, and open ones unchanged for REFERRAL_OPEN_RETENTION_DAYS
+    (longer: a family can wait on a list for two years), and deletes their emails from the
+    outbox, sent or not. Keeps the status history's dates and codes, for the partnership's
+    statistics."""
     now = now or utcnow()
-    cutoff = now - timedelta(days=current_app.config["REFERRAL_RETENTION_DAYS"])
+    config = current_app.config
+    closed_cutoff = now - timedelta(days=config["REFERRAL_RETENTION_DAYS"])
+    open_cutoff = now - timedelta(days=config["REFERRAL_OPEN_RETENTION_DAYS"])
     report = PurgeReport()
     due = list(db.session.scalars(
-        select(Referral).where(Referral.anonymised_at.is_(None), Referral.updated_at < cutoff,
-                               Referral.status.in_(ReferralStatus.FINAL))
+        select(Referral).where(Referral.anonymised_at.is_(None), or_(
+            and_(Referral.status.in_(ReferralStatus.FINAL), Referral.updated_at < closed_cutoff),
+            and_(Referral.status.not_in(ReferralStatus.FINAL), Referral.updated_at < open_cutoff)))
         .options(selectinload(Referral.events))))
     for referral in due:
         report.anonymised.append(referral.reference)
@@ -570,10 +573,19 @@ def subject_access(email: str = "", *, phone: str = "", user: Any = "system") ->
     return result
 
 
+class NotAPhoneNumber(ValueError):
+    """A phone number to search by that cannot be one."""
+
+
 def _phone(value: str) -> str | None:
     from app.referrals.forms import normalise_phone  # the journey's own reading of a number
 
-    return normalise_phone(value) if value and value.strip() else None
+    if not value or not value.strip():
+        return None
+    number = normalise_phone(value)
+    if number is None:  # searching for nothing would report that nothing is held
+        raise NotAPhoneNumber(value)
+    return number
 
 
 def _export(referral: Referral, email: str, phone: str | None) -> dict[str, Any]:
@@ -602,8 +614,24 @@ def _export(referral: Referral, email: str, phone: str | None) -> dict[str, Any]
         **({"opened_at": _iso(referral.opened_at), "decided_at": _iso(referral.decided_at),
             "closed_at": _iso(referral.closed_at)} if as_contact or referral.referrer_may_follow else {}),
         "history": [{"at": _iso(e.at), "status": e.status, "by": _public_actor(e.actor),
-                     "details": e.details} for e in events],
+                     "details": e.details if as_contact else _as_tracked(e.status, e.details)}
+                    for e in events],
     }
+
+
+# What the tracker shows of each step's details (app/referrals/tracker.py): notes with a
+# decision are written for the family; the provider's other notes are its own records.
+TRACKED_DETAILS = {
+    ReferralStatus.ACCEPTED: ("expected_start", "note"),
+    ReferralStatus.WAITING_LIST: ("estimate_weeks", "note"),
+    ReferralStatus.DECLINED: ("reason", "reason_text", "suggestion"),
+    ReferralStatus.CLOSED: ("outcome",),
+}
+
+
+def _as_tracked(status: str, details: dict | None) -> dict:
+    keep = TRACKED_DETAILS.get(status, ())
+    return {key: value for key, value in (details or {}).items() if key in keep}
 
 
 def _public_actor(actor: str) -> str:

@@ -3,9 +3,9 @@
 The demand page shows a search's words once 5 records used exactly them, on the
 understanding that they come from several families. One family loads the same results again
 and again: "Back to results" from a service, the language switcher (both keep the words),
-reloads. So a search the same as the last one this browser recorded is not recorded again:
-the session keeps a short keyed hash of it (never the words), and a different search
-replaces it.
+reloads, filters switched on and off. So words (with the postcode) this browser recorded
+among its last RECENT searches are not recorded again: the session keeps a short keyed hash
+of each (never the words). Filters are not part of it: the demand page counts words.
 """
 
 import hashlib
@@ -21,20 +21,21 @@ from app.search.request import SearchForm
 
 RECORDED_FILTERS = ("area", "category", "age", "access", "kind", "delivery", "language",
                     "free", "max_wait", "radius", "sort")
-# Sorting shows the same services in another order: not a new search to count.
-SAME_SEARCH_IGNORES = ("sort",)
-SESSION_KEY = "last_search"
+SESSION_KEY = "recent_searches"
+RECENT = 10
 
 
 def record_search(form: SearchForm, result_count: int) -> None:
-    """Keep one record per search (its first page), never a full postcode, and none for a
-    repeat of the search this browser's session recorded last."""
+    """Keep one record per search (its first page), never a full postcode, and none for
+    words this browser's session recorded lately."""
     if form.page != 1 or form.is_empty:
         return
     terms = clean_text(form.values["q"])[0][:200]
     filters = {name: form.values[name] for name in RECORDED_FILTERS if form.values.get(name)}
-    fingerprint = _fingerprint(terms, form.values.get("postcode", ""), filters)
-    if session.get(SESSION_KEY) == fingerprint:
+    fingerprint = _fingerprint(terms, form.values.get("postcode", ""))
+    recent = session.get(SESSION_KEY)
+    recent = recent if isinstance(recent, list) else []
+    if fingerprint in recent:
         return
     place = form.place
     db.session.add(SearchRecord(
@@ -45,16 +46,14 @@ def record_search(form: SearchForm, result_count: int) -> None:
         result_count=result_count,
     ))
     db.session.commit()
-    session[SESSION_KEY] = fingerprint
+    session[SESSION_KEY] = [*recent, fingerprint][-RECENT:]
 
 
-def _fingerprint(terms: str, postcode: str, filters: dict[str, str]) -> str:
-    """A short hash of the search as normalised (case and spaces do not make it another).
-    Keyed with the app's secret: the session cookie is signed, not encrypted, and a bare
-    hash of a postcode and a few words could be guessed back from it."""
-    normalised = json.dumps([terms.casefold(), "".join(postcode.split()).upper(),
-                             {name: value.strip().casefold() for name, value in sorted(filters.items())
-                              if name not in SAME_SEARCH_IGNORES}],
+def _fingerprint(terms: str, postcode: str) -> str:
+    """A short hash of the words and postcode as normalised (case and spaces do not make
+    another search). Keyed with the app's secret: the session cookie is signed, not
+    encrypted, and a bare hash of a postcode and a few words could be guessed back from it."""
+    normalised = json.dumps([terms.casefold(), "".join(postcode.split()).upper()],
                             ensure_ascii=False, separators=(",", ":"))
     key = str(current_app.config["SECRET_KEY"]).encode()
     return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()[:16]
