@@ -211,3 +211,18 @@ def test_still_right_says_it_confirms_the_waiting_time_shown(changing, client):
     page = client.get("/provider/listings").get_data(as_text=True).replace("&#39;", "'")
     assert "This confirms the waiting time too: " in page
     assert "update it from your services page first" in page
+
+
+def test_confirming_a_listing_does_not_move_when_its_content_last_changed(changing, client):
+    from app.services import listing_changes
+
+    service = _reviewed(OUR_SERVICE, freshness.add_months(TODAY, -7))
+    changed_at = service.updated_at
+    freshness.confirm_listing(service, "worker@rfl.example.org")
+    db.session.expire_all()
+    service = db.session.get(Service, OUR_SERVICE)
+    assert service.last_reviewed == TODAY and service.updated_at == changed_at
+    listing_changes.ensure_history_start(service)
+    db.session.commit()
+    (first,) = listing_changes.versions(service)
+    assert first.created_at == changed_at  # the history dates the listing by its content

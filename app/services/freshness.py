@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -162,7 +162,11 @@ def confirm_listing(service: Service, who: str, today: date | None = None) -> No
     confirmed today (as a new entry in its history, as a provider's update would be).
     Commits."""
     today = _today(today)
-    service.last_reviewed = today
+    # Confirming changes nothing in the listing: its updated_at (when its content last
+    # changed, which dates its first history version and the open data) stays.
+    db.session.execute(update(Service).where(Service.id == service.id)
+                       .values(last_reviewed=today, updated_at=Service.updated_at))
+    db.session.refresh(service, ["last_reviewed"])
     waiting = service.current_waiting_time
     if waiting is not None and waiting.confirmed_on < today:
         db.session.add(WaitingTime(
