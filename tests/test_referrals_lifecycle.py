@@ -222,6 +222,13 @@ def test_the_reference_and_email_are_a_second_way_in(service, client):
     check_page(page)
     assert referral.reference in _html(page)
     assert [a.actor for a in _audit("referral.viewed")] == ["family"]
+    # Left for an hour on a shared device, the looked-up referral is not shown to the next person.
+    with client.session_transaction() as session:
+        tracking = session["referral_tracking"]
+        tracking["seen"] -= 61 * 60
+        session["referral_tracking"] = tracking
+    gone = client.get("/referrals/track/found")
+    assert gone.status_code == 302 and gone.headers["Location"].endswith("/referrals/track")
 
 
 def test_a_professional_typing_the_familys_address_gets_no_view_the_family_emailed_a_link(

@@ -42,9 +42,10 @@ def start(service_id: str) -> dict[str, Any]:
     return journey
 
 
-def _idle(kept: dict[str, Any]) -> bool:
+def idle(kept: dict[str, Any]) -> bool:
     """On a shared phone or computer the next person must not find a family's answers (or
-    its tracker link): both go after REFERRAL_IDLE_MINUTES without a page of the journey."""
+    its tracker link, or the referral it looked up): each goes after REFERRAL_IDLE_MINUTES
+    without a page that uses it. `kept` holds when it was last "seen"."""
     limit = current_app.config["REFERRAL_IDLE_MINUTES"] * 60
     seen = kept.get("seen")
     return not isinstance(seen, int | float) or time.time() - seen > limit
@@ -54,7 +55,7 @@ def current(service_id: str) -> dict[str, Any] | None:
     journey = session.get(JOURNEY)
     if not isinstance(journey, dict) or "token" not in journey:
         return None
-    if _idle(journey):
+    if idle(journey):
         session.pop(JOURNEY, None)
         if journey.get("answers"):  # only say so when there was something to lose
             session[CLEARED] = True
@@ -70,7 +71,7 @@ def unfinished_elsewhere(service_id: str) -> str | None:
     """The service of an unfinished referral to another service in this browser: starting
     this one would replace it (the session holds one journey at a time)."""
     journey = session.get(JOURNEY)
-    if not isinstance(journey, dict) or _idle(journey) or journey.get("service_id") == service_id:
+    if not isinstance(journey, dict) or idle(journey) or journey.get("service_id") == service_id:
         return None
     return journey.get("service_id") if journey.get("answers") else None
 
@@ -172,7 +173,7 @@ def done(service_id: str) -> dict[str, Any] | None:
     finished = session.get(DONE)
     if not isinstance(finished, dict):
         return None
-    if _idle(finished):
+    if idle(finished):
         session.pop(DONE, None)
         return None
     if finished.get("service_id") != service_id:

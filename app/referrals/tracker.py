@@ -2,6 +2,7 @@
 link in their receipt or with the reference and their email address. It shows the
 referral's progress in plain words and nothing of what anyone wrote in it."""
 
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -11,7 +12,7 @@ from flask_babel import gettext, ngettext
 from app import rate_limits
 from app.extensions import db
 from app.models.referrals import Referral, ReferralStatus, ReferrerType
-from app.referrals import bp
+from app.referrals import bp, journey
 from app.referrals.forms import FindForm
 from app.services import outbox, referrals
 from app.templating import long_date
@@ -52,7 +53,7 @@ def find():
             if found is not None and _made_for_the_family(*found):
                 return _email_the_family(found[0])
             if found is not None:
-                session[TRACKING] = {"id": found[0].id, "role": found[1]}
+                session[TRACKING] = {"id": found[0].id, "role": found[1], "seen": time.time()}
                 return redirect(url_for("referrals.found"))
             form.reference.errors.append(gettext(
                 "We could not find a referral with that reference and email address. Check "
@@ -91,10 +92,13 @@ def track_emailed(signed: str):
 @bp.get("/referrals/track/found")
 def found():
     tracking = session.get(TRACKING)
-    referral = referrals.get(tracking["id"]) if isinstance(tracking, dict) else None
+    fresh = isinstance(tracking, dict) and not journey.idle(tracking)
+    referral = referrals.get(tracking["id"]) if fresh else None
     if referral is None or referral.anonymised_at is not None:
         session.pop(TRACKING, None)
         return redirect(url_for("referrals.find"))
+    tracking["seen"] = time.time()
+    session[TRACKING] = tracking
     referrals.record_view(referral, user=tracking["role"])
     return _tracker_page(referral, tracking["role"])
 
