@@ -12,9 +12,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from app import assets, i18n, search
-from app.auth import access as auth_access
 from app.config import DEFAULT_SECRET_KEY, Config, ProductionConfig, config_for
 from app.extensions import babel, compress, csrf, db, migrate
+from app.web.auth import access as auth_access
 
 
 def create_app(config_class: type[Config] | None = None) -> Flask:
@@ -121,22 +121,22 @@ def _setup_templates(app: Flask) -> None:
     WTFormsHelpers(app)  # wtforms_errors() for error summaries
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    from app.templating import register_templating
+    from app.web.templating import register_templating
 
     register_templating(app)
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app.admin import bp as admin_bp
-    from app.api import bp as api_bp
-    from app.auth.views import bp as auth_bp
-    from app.provider import bp as provider_bp
-    from app.public import bp as public_bp
-    from app.public.errors import register_error_handlers
-    from app.public.feedback_views import bp as feedback_bp
-    from app.public.search_views import bp as search_bp
-    from app.public.shortlist_views import bp as shortlist_bp
-    from app.referrals import bp as referrals_bp
+    from app.web.admin import bp as admin_bp
+    from app.web.api import bp as api_bp
+    from app.web.auth.views import bp as auth_bp
+    from app.web.provider import bp as provider_bp
+    from app.web.public import bp as public_bp
+    from app.web.public.errors import register_error_handlers
+    from app.web.public.feedback_views import bp as feedback_bp
+    from app.web.public.search_views import bp as search_bp
+    from app.web.public.shortlist_views import bp as shortlist_bp
+    from app.web.referrals import bp as referrals_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(search_bp)

@@ -80,7 +80,7 @@ class Config:
     PASSWORD_RESET_EMAILS_PER_HOUR = int(os.environ.get("PASSWORD_RESET_EMAILS_PER_HOUR", "3"))
     TOTP_ISSUER = os.environ.get("TOTP_ISSUER", "Surrey Family Support")
 
-    # Email, sent from the outbox (app/services/outbox.py) by `flask notify send` and, best
+    # Email, sent from the outbox (app/notifications/outbox.py) by `flask notify send` and, best
     # effort, straight after a referral is submitted.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))

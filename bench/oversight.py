@@ -110,9 +110,9 @@ def run(args: argparse.Namespace, folder: Path) -> None:
 
 
 def _admin_client(app):
-    from app.auth import access
     from app.extensions import db
     from app.models import User
+    from app.web.auth import access
 
     admin = User(email="bench-admin@example.org", name="Bench", role="admin", totp_enabled=True)
     db.session.add(admin)

@@ -158,10 +158,11 @@ def measure(size: int, work: Path) -> dict:
 
     from app import create_app, search
     from app.config import TestConfig
+    from app.directory import directory_sync
+    from app.directory.directory_file import parse_directory_file
     from app.extensions import db
     from app.models import Area, Postcode, Service
-    from app.services import directory_sync, postcodes
-    from app.services.directory_file import parse_directory_file
+    from app.places import postcodes
 
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{work / 'bench.sqlite'}"

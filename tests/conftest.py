@@ -14,9 +14,10 @@ from sqlalchemy import delete
 
 from app import create_app, search
 from app.config import TestConfig
+from app.directory import directory_sync
+from app.directory.directory_file import parse_directory_file
 from app.extensions import db
-from app.services import directory_sync, postcodes
-from app.services.directory_file import parse_directory_file
+from app.places import postcodes
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -173,16 +174,16 @@ def tmp_file():
 def make_user(email: str, *, role: str = "provider", organisations: tuple[str, ...] = (),
               password: str | None = "a long enough passphrase", totp: bool = True):
     """A user with a password and (by default) a confirmed second factor, committed."""
+    from app.accounts import credentials
     from app.models import Organisation, User
-    from app.services import accounts
 
     user = User(email=email.lower(), name=email.split("@")[0].title(), role=role)
     user.organisations = [db.session.get(Organisation, slug) for slug in organisations]
     assert None not in user.organisations, f"unknown organisation in {organisations}"
     if password:
-        user.password_hash = accounts.hash_password(password)
+        user.password_hash = credentials.hash_password(password)
     if totp:
-        user.totp_secret = accounts.new_totp_secret()
+        user.totp_secret = credentials.new_totp_secret()
         user.totp_enabled = True
     db.session.add(user)
     db.session.commit()
@@ -193,7 +194,7 @@ def sign_in(client, user) -> None:
     """Signs a test client in as `user` with both factors done, as the sign-in pages would."""
     import time
 
-    from app.auth import access
+    from app.web.auth import access
 
     with client.session_transaction() as session:
         session.clear()

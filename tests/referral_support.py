@@ -184,7 +184,7 @@ def make_referral(service: Service, who: str = "parent", *, email: str = "jo@exa
                   now=None):
     """A referral straight through the service layer; returns (referral, family token,
     referrer token)."""
-    from app.services import referrals
+    from app import referrals
 
     family_token, referrer_token = referrals.new_token(), referrals.new_token()
     answers = {

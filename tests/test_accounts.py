@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from app import rate_limits
-from app.auth import access
+from app.accounts import credentials
 from app.extensions import db
 from app.models import AccountToken, AuditEvent, Notification, User
 from app.models.directory import utcnow
-from app.services import accounts
+from app.web.auth import access
 from tests.conftest import make_user, sign_in
 
 PASSWORD = "a long enough passphrase"
@@ -132,7 +132,7 @@ def test_wrong_codes_lock_the_account_even_with_the_right_password_in_between(cl
         _sign_in_password(client, user.email, environ_base={"REMOTE_ADDR": f"192.0.2.{round_number}"})
         for _ in range(3):
             client.post("/sign-in/code", data={"code": "000000"})
-    assert accounts.is_locked(db.session.get(User, user.id)), "12 wrong codes in all"
+    assert credentials.is_locked(db.session.get(User, user.id)), "12 wrong codes in all"
     # Locked: the right code is refused too, and so is the right password.
     assert client.post("/sign-in/code", data={"code": _code(user)}).status_code == 400
     assert client.get("/provider/").status_code == 302
@@ -152,7 +152,7 @@ def test_codes_in_any_characters_are_a_wrong_code_not_an_error(client, people, c
     user = make_user("unicode@example.org", totp=False)
     _sign_in_password(client, user.email)
     assert client.post("/sign-in/set-up", data={"code": code}).status_code == 400
-    user.totp_secret, user.totp_enabled = accounts.new_totp_secret(), True
+    user.totp_secret, user.totp_enabled = credentials.new_totp_secret(), True
     db.session.commit()
     assert client.post("/sign-in/code", data={"code": code}).status_code == 400
 
@@ -179,13 +179,13 @@ def test_sign_in_is_rate_limited_per_address(client, app, people, monkeypatch):
 
 
 def test_common_and_short_passwords_are_refused(app):
-    assert accounts.password_problem("short") is not None
-    assert "too common" in accounts.password_problem("password123")
-    assert "too common" in accounts.password_problem("aaaaaaaaaaaa")
-    assert accounts.password_problem("x@example.org", "x@example.org") is not None
-    assert accounts.password_problem("correct horse battery staple, really") is None
-    assert accounts.password_problem("żółw jeździ na rowerze " * 9) is None  # long passphrases are fine
-    assert accounts.hash_password("anything at all").startswith("$argon2id$")
+    assert credentials.password_problem("short") is not None
+    assert "too common" in credentials.password_problem("password123")
+    assert "too common" in credentials.password_problem("aaaaaaaaaaaa")
+    assert credentials.password_problem("x@example.org", "x@example.org") is not None
+    assert credentials.password_problem("correct horse battery staple, really") is None
+    assert credentials.password_problem("żółw jeździ na rowerze " * 9) is None  # long passphrases are fine
+    assert credentials.hash_password("anything at all").startswith("$argon2id$")
 
 
 def _link_from_last_email(to: str) -> str:
@@ -318,7 +318,7 @@ def test_invitation_creates_an_account_that_sets_its_own_password(client, app, p
         "email": "New.Starter@Example.org", "name": "New Starter", "role": "provider",
         "organisations": ["surrey-family-services"]})
     assert response.status_code == 302
-    invited = accounts.find_user_by_email("new.starter@example.org")
+    invited = credentials.find_user_by_email("new.starter@example.org")
     assert invited.password_hash is None and invited.organisation_ids == {"surrey-family-services"}
     path = _link_from_last_email(invited.email).split("5000", 1)[1]
     newcomer = app.test_client()
@@ -348,7 +348,7 @@ def test_disabling_voids_the_invitation_even_after_re_enabling_and_a_resend_is_a
     sign_in(client, admin)
     client.post("/admin/users/invite", data={"email": "maybe@example.org", "name": "Maybe",
                                              "role": "provider"})
-    invited = accounts.find_user_by_email("maybe@example.org")
+    invited = credentials.find_user_by_email("maybe@example.org")
     path = _link_from_last_email(invited.email).split("5000", 1)[1]
     newcomer = app.test_client()
     assert newcomer.get(path).status_code == 200
@@ -379,7 +379,7 @@ def test_no_admin_exists_until_one_is_made_on_the_command_line(cli, people):
     result = cli.invoke(args=["users", "create-admin", "first@example.org", "--name", "First"],
                         input="the first admin's passphrase\nthe first admin's passphrase\n")
     assert result.exit_code == 0, result.output
-    admin = accounts.find_user_by_email("first@example.org")
+    admin = credentials.find_user_by_email("first@example.org")
     assert admin.is_admin and not admin.totp_enabled
     again = cli.invoke(args=["users", "create-admin", "first@example.org"], input="x\nx\n")
     assert again.exit_code != 0 and "already" in again.output

@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.models import AuditEvent, Notification, Organisation, User
 from app.models.directory import utcnow
-from app.services.outbox import queue_email
+from app.notifications.outbox import queue_email
 from tests.conftest import check_page, make_user, sign_in
 from tests.test_accounts import clear_people
 

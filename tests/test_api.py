@@ -18,9 +18,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from app import rate_limits, search
-from app.api import openapi, oruk
 from app.extensions import db
 from app.models import Area, Category, Location, Organisation, Service
+from app.web.api import openapi, oruk
 from tests.conftest import check_page, shared_path
 
 API = "/api/v1"

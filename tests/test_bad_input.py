@@ -9,10 +9,10 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
+from app.dates import today_in_england
 from app.extensions import db
 from app.models import WaitingTime
 from app.models.referrals import Referral
-from app.services.working_days import today_in_england
 from tests import referral_support, test_provider_inbox, test_provider_pages
 from tests.conftest import check_page
 from tests.referral_support import CHILD, count, post, refer_url, self_referral_service
@@ -213,7 +213,7 @@ def test_another_reason_of_only_spaces_is_missing(client, opened, reason_text):
 def test_a_service_refusal_the_form_did_not_foresee_is_shown_on_the_form(client, opened, monkeypatch,
                                                                          step, data, refusal, field,
                                                                          message):
-    from app.services import referrals
+    from app import referrals
 
     def refuse(*args, **kwargs):
         raise referrals.InvalidDetails(refusal)

@@ -15,13 +15,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.routing import Rule
 
+from app import referrals
+from app.directory import feedback, listing_changes, listing_fields, listing_versions
 from app.extensions import db
 from app.models import ChangeStatus, Feedback, FeedbackStatus, ListingChange, Notification
 from app.models.accounts import User
 from app.models.directory import Organisation, Service
 from app.models.referrals import Referral, ReferralEvent, ReferralStatus
-from app.provider.referral_forms import STEP_FORMS
-from app.services import feedback, listing_changes, oversight, referrals
+from app.oversight import figures as oversight
+from app.web.provider.referral_forms import STEP_FORMS
 from tests.conftest import make_user, sign_in
 from tests.referral_support import make_referral
 from tests.test_accounts import clear_people
@@ -52,10 +54,10 @@ class Side:
 
 def _proposed(service: Service, **fields: Any) -> dict[str, Any]:
     """The service's listing with these fields changed, checked as the edit form would."""
-    values = listing_changes.current_fields(service) | fields
+    values = listing_fields.current_fields(service) | fields
     service_id = listing_changes.slug_for(values["name"]) if "name" in fields else service.id
-    entry = listing_changes.entry_from_fields(values, service_id, service.organisation_id)
-    canonical, problems = listing_changes.check_entry(entry)
+    entry = listing_fields.entry_from_fields(values, service_id, service.organisation_id)
+    canonical, problems = listing_fields.check_entry(entry)
     assert canonical is not None, problems
     return canonical
 
@@ -71,7 +73,7 @@ def _side(organisation: str, service_id: str, email: str) -> Side:
     """A provider of `organisation` and, through the service layer, one of each object."""
     user = make_user(email, organisations=(organisation,))
     service = db.session.get(Service, service_id)
-    listing_changes.ensure_history_start(service)
+    listing_versions.ensure_history_start(service)
     db.session.commit()
     edit = listing_changes.propose_edit(service, user, _proposed(service, contact_phone="01632 960777"),
                                         "New number")
@@ -84,7 +86,7 @@ def _side(organisation: str, service_id: str, email: str) -> Side:
         Notification.dedupe_key.like(f"feedback:{item.id}:%"))).first()
     assert notification is not None
     return Side(organisation, service_id, user, [edit.id, new.id], item.id, referral.id, referral.reference,
-                family_token, notification, listing_changes.versions(service)[0].number)
+                family_token, notification, listing_versions.versions(service)[0].number)
 
 
 @pytest.fixture
@@ -194,9 +196,9 @@ def _b_state(side: Side) -> dict[str, Any]:
     return {
         "waiting times": [(w.id, w.status, w.weeks, w.confirmed_on) for w in service.waiting_times],
         "current wait": waiting and (waiting.status, waiting.weeks, waiting.note, waiting.source),
-        "listing": listing_changes.current_fields(service),
+        "listing": listing_fields.current_fields(service),
         "last reviewed": service.last_reviewed,
-        "versions": [v.number for v in listing_changes.versions(service)],
+        "versions": [v.number for v in listing_versions.versions(service)],
         "changes": [(c.id, c.status) for c in db.session.scalars(select(ListingChange).where(
             ListingChange.organisation_id == side.organisation).order_by(ListingChange.id))],
         "referral": (referral.status, referral.decided_at),

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import func, select
 
+from app.directory import directory_sync
+from app.directory.directory_file import DirectoryFileInvalid, Problem, parse_directory_file
 from app.extensions import db
 from app.models import Area, Category, Location, Organisation, Schedule, Service, WaitingTime
-from app.services import directory_sync
-from app.services.directory_file import DirectoryFileInvalid, Problem, parse_directory_file
 from tests.conftest import import_text
 
 # Two districts, a parent category with one child, two organisations, and one service of

@@ -6,10 +6,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.directory import directory_sync
+from app.directory.directory_file import parse_directory_file
 from app.extensions import db
 from app.models import Location, Service, WaitingTime
-from app.services import directory_sync
-from app.services.directory_file import parse_directory_file
 from tests.conftest import ROOT, import_text
 
 BASE = """\

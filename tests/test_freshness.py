@@ -10,11 +10,11 @@ import pytest
 from itsdangerous.timed import TimestampSigner
 from sqlalchemy import select
 
+from app.dates import today_in_england
+from app.directory import freshness, listing_versions
 from app.extensions import db
 from app.models import Notification, ReviewReminder, Service, WaitingTime
 from app.models.directory import utcnow
-from app.services import freshness
-from app.services.working_days import today_in_england
 from tests.conftest import check_page, make_user, sign_in
 from tests.test_accounts import clear_people
 
@@ -88,7 +88,7 @@ def test_a_listing_reviewed_on_the_31st_is_reminded_on_the_last_day_six_months_o
 
 
 def test_a_link_sent_to_someone_disabled_or_moved_on_no_longer_confirms(changing, client):
-    from app.services import people
+    from app.accounts import people
 
     admin = make_user("boss@partnership.example.org", role="admin")
     worker = make_user("leaver@rfl.example.org", organisations=(OURS,))
@@ -214,7 +214,6 @@ def test_still_right_says_it_confirms_the_waiting_time_shown(changing, client):
 
 
 def test_confirming_a_listing_does_not_move_when_its_content_last_changed(changing, client):
-    from app.services import listing_changes
 
     service = _reviewed(OUR_SERVICE, freshness.add_months(TODAY, -7))
     changed_at = service.updated_at
@@ -222,7 +221,7 @@ def test_confirming_a_listing_does_not_move_when_its_content_last_changed(changi
     db.session.expire_all()
     service = db.session.get(Service, OUR_SERVICE)
     assert service.last_reviewed == TODAY and service.updated_at == changed_at
-    listing_changes.ensure_history_start(service)
+    listing_versions.ensure_history_start(service)
     db.session.commit()
-    (first,) = listing_changes.versions(service)
+    (first,) = listing_versions.versions(service)
     assert first.created_at == changed_at  # the history dates the listing by its content

@@ -6,11 +6,11 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app.directory import directory_sync, listing_changes, listing_fields, listing_versions
+from app.directory.directory_file import parse_directory_file
 from app.extensions import db
 from app.models import ChangeStatus, ListingChange, ListingVersion, Notification, Service
-from app.provider.listing_forms import form_data
-from app.services import directory_sync, listing_changes
-from app.services.directory_file import parse_directory_file
+from app.web.provider.listing_forms import form_data
 from tests.conftest import ROOT, check_page, make_user, sign_in
 from tests.test_accounts import clear_people
 
@@ -22,7 +22,7 @@ THEIR_SERVICE = "childrens-wellbeing-line"
 
 def post_data(service_id: str, reason: str = "Our details changed", **changes) -> dict:
     """The edit form as a browser would send it, with these fields changed."""
-    data = form_data(listing_changes.current_fields(db.session.get(Service, service_id)))
+    data = form_data(listing_fields.current_fields(db.session.get(Service, service_id)))
     data.update(changes)
     flat: dict = {"reason": reason}
     for key, value in data.items():
@@ -232,7 +232,7 @@ def test_a_new_service_is_public_only_once_approved(people, client):
     assert "Thorpe Baby Bounce" in search_ids(client, "baby bounce")
     service = db.session.get(Service, "thorpe-baby-bounce")
     assert service.organisation_id == OURS and service.is_published
-    assert [v.source for v in listing_changes.versions(service)] == ["new"]
+    assert [v.source for v in listing_versions.versions(service)] == ["new"]
     # Only a provider's own organisations.
     response = people["ours"].post("/provider/services/new", data={**data, "organisation": THEIRS})
     assert response.status_code == 400
@@ -286,7 +286,7 @@ def test_history_shows_the_waiting_time_update_and_the_edit_and_restores(people,
         assert html.index("Version 2") < html.index("Waiting time: Waiting list")  # newest first
         assert "worker@rfl.example.org" in html and "approver@partnership.example.org" in html
     service = db.session.get(Service, OUR_SERVICE)
-    assert [(v.number, v.source) for v in listing_changes.versions(service)] == [(1, "initial"), (2, "edit")]
+    assert [(v.number, v.source) for v in listing_versions.versions(service)] == [(1, "initial"), (2, "edit")]
 
     version_page = admin.get(f"/admin/services/{OUR_SERVICE}/versions/1")
     check_page(version_page)
@@ -301,7 +301,7 @@ def test_history_shows_the_waiting_time_update_and_the_edit_and_restores(people,
     assert original.replace("'", "&#39;") in public and "Waiting list of about 3 weeks" in public
     assert "Egham Hythe Family Centre" in search_ids(client, "dads saturday")
     db.session.expire_all()
-    versions = listing_changes.versions(db.session.get(Service, OUR_SERVICE))
+    versions = listing_versions.versions(db.session.get(Service, OUR_SERVICE))
     assert [(v.number, v.source, v.restored_from) for v in versions][-1] == (3, "restore", 1)
     html = admin.get(f"/admin/services/{OUR_SERVICE}/history").get_data(as_text=True)
     assert "Version 3: Earlier version restored" in html and "The old summary was better" in html
@@ -312,12 +312,12 @@ def test_history_shows_the_waiting_time_update_and_the_edit_and_restores(people,
 
 def test_a_change_made_by_an_import_is_kept_in_the_history(people):
     service = db.session.get(Service, OUR_SERVICE)
-    listing_changes.ensure_history_start(service)
+    listing_versions.ensure_history_start(service)
     service.summary = "Changed by the directory file."
     db.session.commit()
-    listing_changes.ensure_history_start(service)
+    listing_versions.ensure_history_start(service)
     db.session.commit()
-    assert [v.source for v in listing_changes.versions(service)] == ["initial", "outside"]
+    assert [v.source for v in listing_versions.versions(service)] == ["initial", "outside"]
 
 
 def test_each_import_that_changes_a_listing_adds_a_version(people):
@@ -328,7 +328,7 @@ def test_each_import_that_changes_a_listing_adds_a_version(people):
         content = parse_directory_file(text)
         next(entry for entry in content.services if entry["id"] == OUR_SERVICE)["summary"] = summary
         directory_sync.import_directory(content)
-    versions = listing_changes.versions(db.session.get(Service, OUR_SERVICE))
+    versions = listing_versions.versions(db.session.get(Service, OUR_SERVICE))
     summaries = [v.data["summary"] for v in versions]
     assert summaries == [original, "First summary from the file.", "Second summary from the file.",
                          original]
@@ -392,8 +392,8 @@ def test_fields_that_do_not_fit_together_are_not_published(people, client):
 
 
 def test_an_edited_listing_exports_and_imports_unchanged(people):
-    from app.services import directory_sync
-    from app.services.directory_file import parse_directory_file
+    from app.directory import directory_sync
+    from app.directory.directory_file import parse_directory_file
 
     change = propose(people["ours"], eligibility="Families in Egham & Thorpe", languages="en, pl",
                      cost_note="", free="no", keywords="stay and play, dads",

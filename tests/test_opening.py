@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime
 
+from app.directory.opening import LONDON, opening_status
 from app.models import Schedule
-from app.services.opening import LONDON, opening_status
 
 MON_WED_MORNINGS = [Schedule(days=["mon", "wed"], opens="09:30", closes="12:00")]
 

@@ -44,6 +44,11 @@ from html import unescape
 import pytest
 from sqlalchemy import delete, func, insert, literal, literal_column, select, union_all
 
+from app import dates
+from app import referrals as referral_service
+from app.activity.page_views import count_activity
+from app.directory import directory_sync
+from app.directory.directory_file import parse_directory_file
 from app.extensions import db
 from app.models import (
     Area,
@@ -61,10 +66,7 @@ from app.models import (
 )
 from app.models.activity import ActivityCount
 from app.models.directory import utcnow
-from app.services import directory_sync, oversight, working_days
-from app.services import referrals as referral_service
-from app.services.activity import count_activity
-from app.services.directory_file import parse_directory_file
+from app.oversight import figures as oversight
 from tests import conftest
 from tests.conftest import check_page, empty_the_directory, make_user, sign_in
 
@@ -313,7 +315,7 @@ def test_the_day_in_england_is_worked_out_by_the_database(app):
                datetime(2026, 10, 25, 0, 30), datetime(2026, 10, 25, 23, 30), datetime(2025, 12, 31, 23, 59)]
     values = union_all(*(select(literal(moment).label("moment")) for moment in moments)).subquery()
     found = db.session.execute(select(values.c.moment, oversight.LondonDate(values.c.moment))).all()
-    assert {moment: day for moment, day in found} == {m: working_days.local_date(m) for m in moments}
+    assert {moment: day for moment, day in found} == {m: dates.local_date(m) for m in moments}
 
 
 def test_working_days_in_the_database_match_working_days_py(app):
@@ -332,15 +334,15 @@ def test_working_days_in_the_database_match_working_days_py(app):
     epoch = oversight.EPOCH
     for a, b, days_after, days_between in found:
         start, end = epoch + timedelta(days=a), epoch + timedelta(days=b)
-        expected = sum(working_days.is_working_day(start + timedelta(days=n))
+        expected = sum(dates.is_working_day(start + timedelta(days=n))
                        for n in range(1, (end - start).days + 1))
         assert days_after == expected, (start, end)
-        assert max(days_between, 0) == working_days.full_working_days_between(start, end), (start, end)
+        assert max(days_between, 0) == dates.full_working_days_between(start, end), (start, end)
 
 
 def test_the_last_day_sent_that_is_past_a_deadline():
     assert oversight.last_day_sent_past(TODAY, 5) == date(2026, 3, 23)
-    assert working_days.full_working_days_between(date(2026, 3, 24), TODAY) == 4
+    assert dates.full_working_days_between(date(2026, 3, 24), TODAY) == 4
 
 
 # -- the figures, counted by hand ---------------------------------------------------------------
@@ -884,7 +886,7 @@ def test_only_partnership_admins_reach_oversight(app, client, directory):
 
 
 def test_page_views_and_referral_starts_are_counted_by_day(client, directory):
-    today = working_days.local_date(utcnow())
+    today = dates.local_date(utcnow())
 
     def counted(kind: str) -> int | None:
         return db.session.scalar(select(ActivityCount.count).where(

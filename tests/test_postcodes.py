@@ -4,8 +4,8 @@ import pytest
 
 from app.extensions import db
 from app.models import Postcode
-from app.services import postcodes
-from app.services.postcodes import InvalidPostcode, normalise_postcode
+from app.places import postcodes
+from app.places.postcodes import InvalidPostcode, normalise_postcode
 
 
 @pytest.mark.parametrize("raw, expected", [

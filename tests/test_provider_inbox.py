@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
+from app import referrals
 from app.extensions import db
 from app.models import AuditEvent, Notification, Service
 from app.models.referrals import Referral, ReferralEvent
-from app.services import referrals
 from tests.conftest import check_page, make_user, sign_in
 from tests.test_accounts import clear_people
 

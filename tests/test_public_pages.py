@@ -145,7 +145,7 @@ def test_withdrawn_service_is_not_public(surrey, client):
 
 
 def test_an_unexpected_error_gets_the_500_page(app, surrey, monkeypatch):
-    from app.services import listings
+    from app.directory import listings
 
     def broken():
         raise RuntimeError("database went away")
@@ -160,7 +160,7 @@ def test_an_unexpected_error_gets_the_500_page(app, surrey, monkeypatch):
 def test_a_change_that_collides_with_another_gets_a_409_and_nothing_half_saved(app, surrey, monkeypatch):
     """What two admins deciding at the same moment cause: the database refuses the second
     write (a real unique-constraint failure here); that person is told to reload and retry."""
-    from app.services import listings
+    from app.directory import listings
 
     real_all_areas = listings.all_areas
 

@@ -14,10 +14,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from app import referrals as referral_service
 from app.extensions import db
 from app.models import AuditEvent, Notification, Referral, ReferralEvent, Service
-from app.referrals import journey as journey_state
-from app.services import referrals as referral_service
+from app.referrals import emails, lifecycle
+from app.web.referrals import journey as journey_state
 from tests import referral_support
 from tests.conftest import check_page
 from tests.referral_support import (
@@ -446,10 +447,10 @@ def test_two_submits_at_once_make_one_referral(app: Flask, service, client, monk
                 barrier.wait()
         return found
 
-    monkeypatch.setattr(referral_service, "find_by_submission_key", slow_lookup)
+    monkeypatch.setattr(lifecycle, "find_by_submission_key", slow_lookup)
     created = []
-    real_create = referral_service._create
-    monkeypatch.setattr(referral_service, "_create",
+    real_create = lifecycle._create
+    monkeypatch.setattr(lifecycle, "_create",
                         lambda *args: created.append(1) or real_create(*args))
     results = {}
 
@@ -487,7 +488,7 @@ def test_a_database_error_mid_submit_keeps_the_childs_details_out_of_the_log(ser
     def failing_write(*args, **kwargs):  # a real database error, carrying the answers
         db.session.execute(text("INSERT INTO no_such_table (need) VALUES (:need)"), {"need": NEED["need"]})
 
-    monkeypatch.setattr(referral_service, "record_event", failing_write)
+    monkeypatch.setattr(lifecycle, "record_event", failing_write)
     client.application.logger.disabled = False  # alembic's fileConfig disables loggers
     client.application.logger.addHandler(caplog.handler)  # other tests may stop it propagating
     response, _ = submit(client, service.id)
@@ -500,7 +501,9 @@ def test_a_database_error_mid_submit_keeps_the_childs_details_out_of_the_log(ser
 @pytest.mark.parametrize("fail_in", ["queue_email", "record_event"])
 def test_a_failure_mid_submit_leaves_nothing_and_no_confirmation(service, client, monkeypatch, fail_in):
     walk_to_check(client, service.id, "parent")
-    real = getattr(referral_service, fail_in)
+    # The receipts are queued by the referral's emails module, the audit entry by its lifecycle.
+    module = emails if fail_in == "queue_email" else lifecycle
+    real = getattr(module, fail_in)
     calls = {"n": 0}
 
     def fail_second_time(*args, **kwargs):
@@ -509,7 +512,7 @@ def test_a_failure_mid_submit_leaves_nothing_and_no_confirmation(service, client
             raise RuntimeError("the database went away")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(referral_service, fail_in, fail_second_time)
+    monkeypatch.setattr(module, fail_in, fail_second_time)
     response, key = submit(client, service.id)
     assert response.status_code == 500
     html = _html(response)

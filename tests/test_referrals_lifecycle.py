@@ -13,11 +13,11 @@ import pytest
 from itsdangerous import TimestampSigner
 from sqlalchemy import select, update
 
+from app import dates, referrals
 from app.extensions import db
 from app.models import AuditEvent, Notification, Referral, ReferralEvent, Service
 from app.models.directory import utcnow
-from app.services import referrals, working_days
-from app.services.referrals import InvalidDetails, InvalidTransition
+from app.referrals.lifecycle import InvalidDetails, InvalidTransition
 from tests import referral_support
 from tests.conftest import check_page
 from tests.referral_support import (
@@ -315,22 +315,22 @@ def test_references_are_easy_to_read_out():
 # -- late referrals, in working days ------------------------------------------------------------
 
 def test_working_days_skip_weekends_and_bank_holidays():
-    assert all(day.weekday() < 5 for day in working_days.BANK_HOLIDAYS)
-    assert len(working_days.BANK_HOLIDAYS) == 32
+    assert all(day.weekday() < 5 for day in dates.BANK_HOLIDAYS)
+    assert len(dates.BANK_HOLIDAYS) == 32
     christmas_eve = date(2026, 12, 24)  # then 25 and 28 December and 1 January are holidays
-    assert working_days.add_working_days(christmas_eve, 5) == date(2027, 1, 5)
-    assert working_days.full_working_days_between(christmas_eve, date(2027, 1, 5)) == 4
-    assert working_days.full_working_days_between(christmas_eve, date(2027, 1, 6)) == 5
-    assert working_days.full_working_days_between(date(2026, 11, 2), date(2026, 11, 10)) == 5
+    assert dates.add_working_days(christmas_eve, 5) == date(2027, 1, 5)
+    assert dates.full_working_days_between(christmas_eve, date(2027, 1, 5)) == 4
+    assert dates.full_working_days_between(christmas_eve, date(2027, 1, 6)) == 5
+    assert dates.full_working_days_between(date(2026, 11, 2), date(2026, 11, 10)) == 5
     # 23:30 UTC on 30 June is already 1 July in England.
-    assert working_days.local_date(datetime(2026, 6, 30, 23, 30)) == date(2026, 7, 1)
-    assert working_days.covered(date(2028, 12, 31)) and not working_days.covered(date(2029, 1, 1))
+    assert dates.local_date(datetime(2026, 6, 30, 23, 30)) == date(2026, 7, 1)
+    assert dates.covered(date(2028, 12, 31)) and not dates.covered(date(2029, 1, 1))
     # New Year's Day 2028 is a Saturday: Monday 3 January is the holiday.
-    assert working_days.add_working_days(date(2027, 12, 31), 1) == date(2028, 1, 4)
+    assert dates.add_working_days(date(2027, 12, 31), 1) == date(2028, 1, 4)
 
 
 def test_flag_overdue_warns_when_the_bank_holidays_of_this_year_are_not_listed(service, cli, monkeypatch):
-    monkeypatch.setattr(working_days, "today_in_england", lambda: date(2029, 1, 8))
+    monkeypatch.setattr(dates, "today_in_england", lambda: date(2029, 1, 8))
     result = cli.invoke(args=["referrals", "flag-overdue"])
     assert result.exit_code == 0
     assert "bank holidays of 2029 are not listed" in result.output

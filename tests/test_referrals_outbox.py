@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Notification
 from app.models.directory import utcnow
-from app.services import outbox
+from app.notifications import outbox
 from tests import referral_support
 from tests.referral_support import (
     count,

@@ -7,9 +7,9 @@ from html import unescape
 
 from sqlalchemy import func, select
 
+from app.activity import searches
 from app.extensions import db
 from app.models import SearchRecord
-from app.services import search_records
 from tests.conftest import make_user, sign_in
 
 WORDS = "parenting help for zebedee quartermain"
@@ -49,7 +49,7 @@ def test_one_family_seeing_its_search_again_is_one_search(app, surrey, client):
     assert records(WORDS) == 1
     # The session keeps a short hash of the search, not the words or the postcode.
     with client.session_transaction() as session:
-        (kept,) = session[search_records.SESSION_KEY]
+        (kept,) = session[searches.SESSION_KEY]
         assert re.fullmatch(r"[0-9a-f]{16}", kept)
         assert "zebedee" not in repr(dict(session)) and "GU21" not in repr(dict(session)).upper()
     # Sorted differently it is the same services: still the same search.

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from app.services.directory_file import parse_directory_file
-from app.services.postcodes import known_postcodes
+from app.directory.directory_file import parse_directory_file
+from app.places.postcodes import known_postcodes
 from tests.conftest import ROOT, shared_path
 
 TODAY = date(2026, 11, 26)  # the day the file was written; staleness is relative to it

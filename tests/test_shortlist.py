@@ -7,12 +7,11 @@ from html import unescape
 import pytest
 from sqlalchemy import delete, select
 
-from app import create_app
+from app import create_app, dates
 from app.config import TestConfig
 from app.extensions import db
 from app.models.activity import ActivityCount
 from app.models.directory import utcnow
-from app.services import working_days
 from tests.conftest import check_page
 
 
@@ -213,7 +212,7 @@ def test_a_service_page_not_reached_from_a_search_has_no_back_to_send(surrey, cl
 
 
 def page_views(service_id: str) -> int:
-    today = working_days.local_date(utcnow())
+    today = dates.local_date(utcnow())
     return db.session.scalar(select(ActivityCount.count).where(
         ActivityCount.day == today, ActivityCount.kind == "service-view",
         ActivityCount.service_id == service_id)) or 0

@@ -30,10 +30,11 @@ from flask_babel import force_locale
 from markupsafe import escape
 from sqlalchemy import select
 
-from app import i18n, templating
+from app import i18n
 from app.extensions import db
 from app.models import Service
-from app.public import search_views
+from app.web import templating
+from app.web.public import search_views
 from tests.conftest import _PageParser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,12 +42,12 @@ TRANSLATIONS = ROOT / "translations"
 LOCALES = ("pl", "uk")
 STAFF_ONLY = (
     "templates/admin/", "templates/api/", "templates/auth/", "templates/provider/",
-    "templates/providers/", "app/admin/", "app/api/", "app/auth/", "app/provider/",
+    "templates/providers/", "app/web/admin/", "app/web/api/", "app/web/auth/", "app/web/provider/",
     "app/providers/",
     # Staff-only files outside those folders (used by provider and admin pages only).
     "templates/components/listing_diff.html", "templates/components/listing_history.html",
     "templates/components/feedback_list.html",
-    "app/listing_display.py", "app/services/listing_changes.py",
+    "app/web/listing_display.py", "app/directory/listing_changes.py",
 )
 # The extract options of scripts/translations (keep the two the same).
 EXTRACT_OPTIONS = [
@@ -137,11 +138,11 @@ def test_public_rule_sees_every_kind_of_source():
     a file the referral journey will add) is public."""
     catalogue = Catalog()
     cases = {
-        "staff": [("templates/provider/home.html", None), ("app/api/routes.py", None)],
+        "staff": [("templates/provider/home.html", None), ("app/web/api/routes.py", None)],
         "both": [("templates/admin/x.html", None), ("templates/public/home.html", None)],
         "directory": [("services.yml", None)],
         "referral": [("templates/referrals/start.html", None)],
-        "views": [("app/referrals/forms.py", None)],
+        "views": [("app/web/referrals/forms.py", None)],
     }
     for text, locations in cases.items():
         catalogue.add(text, locations=locations)
@@ -211,12 +212,12 @@ def test_placeholders_and_markup_survive_translation(locale):
 
 def test_the_checks_catch_a_broken_catalogue():
     catalogue = Catalog(locale="pl")
-    catalogue.add("Opens today at %(time)s", "Otwarcie dziś", locations=[("app/templating.py", 1)])
+    catalogue.add("Opens today at %(time)s", "Otwarcie dziś", locations=[("app/web/templating.py", 1)])
     catalogue.add("Search", "Szukaj", locations=[("templates/base.html", 1)], flags=["fuzzy"])
     catalogue.add("Back", "", locations=[("templates/referrals/check.html", 1)])
     catalogue.add("Sign in", "", locations=[("templates/auth/sign_in.html", 1)])
     catalogue.add(("%(num)d week", "%(num)d weeks"), ("%(num)d tydzień", "%(num)d tygodnie", ""),
-                  locations=[("app/templating.py", 1)])
+                  locations=[("app/web/templating.py", 1)])
     catalogue.add("Did you mean %(link)s?", "Czy chodziło o <b>%(link)s</b>?",
                   locations=[("templates/search/_notices.html", 1)])
     assert untranslated_public(catalogue) == [
@@ -369,7 +370,7 @@ def test_dates_days_and_times_in_polish_and_ukrainian(app, monkeypatch):
 
 
 def test_opening_on_a_later_day_reads_naturally(app, monkeypatch):
-    from app.services.opening import OpeningStatus
+    from app.directory.opening import OpeningStatus
 
     monkeypatch.setattr(templating, "opening_status", lambda _s: OpeningStatus(False, "09:30", 3, 2))
     with app.test_request_context(), force_locale("pl"):

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime
 from sqlalchemy import JSON, Column, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.dates import today_in_england
 from app.extensions import db
-from app.services.working_days import today_in_england
 
 SLUG = String(100)
 

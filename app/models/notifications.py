@@ -1,5 +1,5 @@
 """The outbox: emails written in the same transaction as the change they announce, and sent
-afterwards (app/services/outbox.py), so a message is never lost nor sent for a change that
+afterwards (app/notifications/outbox.py), so a message is never lost nor sent for a change that
 was rolled back."""
 
 from datetime import datetime

@@ -59,7 +59,7 @@ class Referral(db.Model):
     family_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     referrer_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     referrer_type: Mapped[str] = mapped_column(String(20))
-    # Everything the journey asked (see app/services/referrals.py for the keys).
+    # Everything the journey asked (see app/referrals/ for the keys).
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
     # Lower-cased copies for the tracker's second way in and for subject access.
     contact_email: Mapped[str | None] = mapped_column(String(254), index=True)

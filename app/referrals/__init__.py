@@ -1,41 +1,56 @@
-"""Self-referral: the question pages from a service's page to the confirmation, and the
-tracker families and referrers follow a referral with. Nothing here is ever cached."""
+"""Referrals, the domain: a family's or a professional's referral from submission to its
+outcome. It owns the rules (lifecycle), the emails a referral sends (emails), late
+referrals (deadlines), retention and subject access (retention) and the reading of a
+family's contact details (contact). It may import the models, the notifications outbox,
+accounts' audit trail and app.dates; never a page, form or blueprint (app.web).
 
-from datetime import date
+Pages use this face: `from app import referrals`, then `referrals.submit(...)`.
+"""
 
-from flask import Blueprint
+from app.referrals.contact import normalise_email, normalise_phone
+from app.referrals.deadlines import Overdue, flag_overdue, overdue
+from app.referrals.lifecycle import (
+    CLOSE_OUTCOMES,
+    DECIDE_WITHIN_WORKING_DAYS,
+    DECLINE_REASONS,
+    EMAILED_LINK_DAYS,
+    NEED_MAX,
+    OPEN_WITHIN_WORKING_DAYS,
+    REFERENCE_ALPHABET,
+    REFERENCE_PATTERN,
+    TEXT_MAX,
+    IncompleteAnswers,
+    InvalidDetails,
+    InvalidTransition,
+    ReferralError,
+    Submitted,
+    allowed_next,
+    change_status,
+    email_family_link,
+    find_by_emailed_link,
+    find_by_reference,
+    find_by_submission_key,
+    find_by_token,
+    get,
+    new_reference,
+    new_token,
+    normalise_reference,
+    open_for_provider,
+    record_export,
+    record_view,
+    referrals_for_services,
+    submit,
+    token_hash,
+)
+from app.referrals.retention import NotAPhoneNumber, PurgeReport, purge, subject_access
 
-from app.auth.access import never_cache
-from app.templating import long_date
-
-bp = Blueprint("referrals", __name__)
-
-
-@bp.after_request
-def _private(response):
-    never_cache(response)
-    # Tracker links carry a secret: never pass the address on to another site.
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
-@bp.context_processor
-def _helpers() -> dict:
-    return {"error_list": error_list}
-
-
-@bp.app_template_filter("referral_date")
-def referral_date(value: str | None) -> str:
-    """An ISO date kept in the answers, as the pages write dates."""
-    return long_date(date.fromisoformat(value)) if value else ""
-
-
-def error_list(form) -> list[dict]:
-    """The error summary's links, each to its field (a radio group's first option, a date's
-    day)."""
-    return [{"text": field.errors[0], "href": f"#{field.id}"}
-            for field in form if field.errors and field.name not in ("csrf_token", "website")]
-
-
-from app.referrals import tracker, views  # noqa: E402,F401  (routes register on bp)
+__all__ = [
+    "CLOSE_OUTCOMES", "DECIDE_WITHIN_WORKING_DAYS", "DECLINE_REASONS", "EMAILED_LINK_DAYS", "NEED_MAX",
+    "OPEN_WITHIN_WORKING_DAYS", "REFERENCE_ALPHABET", "REFERENCE_PATTERN", "TEXT_MAX", "IncompleteAnswers",
+    "InvalidDetails", "InvalidTransition", "NotAPhoneNumber", "Overdue", "PurgeReport", "ReferralError",
+    "Submitted", "allowed_next", "change_status", "email_family_link", "find_by_emailed_link",
+    "find_by_reference", "find_by_submission_key", "find_by_token", "flag_overdue", "get", "new_reference",
+    "new_token", "normalise_email", "normalise_phone", "normalise_reference", "open_for_provider", "overdue",
+    "purge", "record_export", "record_view", "referrals_for_services", "subject_access", "submit",
+    "token_hash",
+]

@@ -7,9 +7,9 @@ from werkzeug.datastructures import MultiDict
 
 from app.models import AccessRoute, DeliveryMode, ServiceKind
 from app.numbers import whole_number
+from app.places import postcodes
 from app.search.query import Criteria, clean_text
 from app.search.schema import WAIT_THRESHOLDS
-from app.services import postcodes
 
 RADIUS_CHOICES = (1, 3, 5, 10, 20)
 DEFAULT_RADIUS = 5

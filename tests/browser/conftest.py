@@ -21,9 +21,10 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app import create_app, search
 from app.config import TestConfig
+from app.directory import directory_sync
+from app.directory.directory_file import parse_directory_file
 from app.extensions import db
-from app.services import directory_sync, postcodes
-from app.services.directory_file import parse_directory_file
+from app.places import postcodes
 from tests.browser.helpers import AXE, AXE_URL, ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")

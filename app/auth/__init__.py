@@ -1,6 +1,0 @@
-"""Sign-in for provider staff and partnership admins: passwords, a second factor,
-invitations, resets, and the access checks the other blueprints use."""
-
-from app.auth.access import admin_required, current_user, never_cache, provider_required
-
-__all__ = ["admin_required", "current_user", "never_cache", "provider_required"]

@@ -1,5 +1,0 @@
-"""Public pages: the directory, for families and professionals."""
-
-from app.public.routes import bp
-
-__all__ = ["bp"]
