@@ -15,14 +15,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.routing import Rule
 
-from app import referrals
+from app import oversight, referrals
 from app.directory import feedback, listing_changes, listing_fields, listing_versions
 from app.extensions import db
 from app.models import ChangeStatus, Feedback, FeedbackStatus, ListingChange, Notification
 from app.models.accounts import User
 from app.models.directory import Organisation, Service
 from app.models.referrals import Referral, ReferralEvent, ReferralStatus
-from app.oversight import figures as oversight
 from app.web.provider.referral_forms import STEP_FORMS
 from tests.conftest import make_user, sign_in
 from tests.referral_support import make_referral

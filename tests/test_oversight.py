@@ -44,7 +44,7 @@ from html import unescape
 import pytest
 from sqlalchemy import delete, func, insert, literal, literal_column, select, union_all
 
-from app import dates
+from app import dates, oversight
 from app import referrals as referral_service
 from app.activity.page_views import count_activity
 from app.directory import directory_sync
@@ -66,7 +66,10 @@ from app.models import (
 )
 from app.models.activity import ActivityCount
 from app.models.directory import utcnow
-from app.oversight import figures as oversight
+from app.oversight import queries
+from app.oversight import referrals as referral_figures
+from app.oversight.referrals import deadlines_for
+from app.oversight.referrals import referral_cohort as cohort_of
 from tests import conftest
 from tests.conftest import check_page, empty_the_directory, make_user, sign_in
 
@@ -98,7 +101,7 @@ def row(section: oversight.Section, table: str, label: str) -> list:
 
 def counted(the_scope: oversight.Scope) -> tuple[oversight.Deadline, oversight.Deadline]:
     """The (opening, decision) deadlines as counted, before anything is hidden."""
-    return oversight._deadlines(the_scope, oversight._cohort(the_scope))[oversight.ALL]
+    return deadlines_for(the_scope, cohort_of(the_scope))[oversight.ALL]
 
 
 # -- the directory ----------------------------------------------------------------------
@@ -323,7 +326,7 @@ def test_working_days_in_the_database_match_working_days_py(app):
     pairs = [(start, start + timedelta(days=gap)) for first in (date(2025, 12, 17), date(2026, 3, 27),
                                                                  date(2026, 4, 29))
              for start in (first + timedelta(days=n) for n in range(0, 12, 2)) for gap in (0, 1, 3, 6, 9, 20)]
-    holidays = oversight._holidays_between(date(2025, 12, 1), date(2026, 6, 30))
+    holidays = queries._holidays_between(date(2025, 12, 1), date(2026, 6, 30))
     values = union_all(*(select(literal(oversight.day_number(a)).label("a"), literal(oversight.day_number(b))
                                 .label("b")) for a, b in pairs)).cte("pairs")
     through = oversight.working_days_through
@@ -348,7 +351,7 @@ def test_the_last_day_sent_that_is_past_a_deadline():
 # -- the figures, counted by hand ---------------------------------------------------------------
 
 def test_coverage_counts_services_by_category_and_district_with_the_gaps(directory):
-    section = oversight.coverage(scope())
+    section = oversight.section("coverage", scope())
     matrix = section.table("coverage")
     assert matrix.columns == ["Category", "North District", "South District", "County-wide"]
     cells = {row[0].value if hasattr(row[0], "value") else row[0]: row[1:] for row in matrix.rows}
@@ -367,7 +370,7 @@ def test_coverage_counts_services_by_category_and_district_with_the_gaps(directo
                            "North District: self-referral"]
     assert ["Family support", "Parenting", 2, 0, 2, 1, 0, 0] in csv_rows
 
-    south = oversight.coverage(scope("south"))
+    south = oversight.section("coverage", scope("south"))
     assert south.table("coverage").columns == ["Category", "South District", "County-wide"]
     assert rows(south, "coverage-by-district") == [
         ["South District", 2, 1, 2, 0], ["County-wide", 1, 0, 2, 1]]
@@ -375,7 +378,7 @@ def test_coverage_counts_services_by_category_and_district_with_the_gaps(directo
 
 
 def test_waits_as_the_period_ended_how_they_moved_and_which_are_stale(directory):
-    section = oversight.waiting(scope())
+    section = oversight.section("waiting", scope())
     # Category | services | open | waiting list | median | longest | not taking | no wait given
     assert rows(section, "waits-by-category") == [
         ["Emotional wellbeing", 1, 0, 1, 10, 10, 0, 0],
@@ -396,12 +399,12 @@ def test_waits_as_the_period_ended_how_they_moved_and_which_are_stale(directory)
     assert rows(section, "stale-waits") == [
         ["Both parenting", "Org A", "North District, South District", "Never", None],
         ["North parenting", "Org B", "North District", date(2026, 1, 15), 75]]
-    assert rows(oversight.waiting(scope("county-wide")), "waits-by-district") == [
+    assert rows(oversight.section("waiting", scope("county-wide")), "waits-by-district") == [
         ["County-wide", 1, 0, 0, None, None, 1, 0]]
 
 
 def test_the_funnel_from_searches_to_decisions(directory):
-    section = oversight.referrals(scope())
+    section = oversight.section("referrals", scope())
     # Opened (16) is hidden: 18 sent less 16 opened leaves 2 not opened, shown as "fewer than
     # 5" past the deadline and "fewer than 5" within it, so 1 and 1.
     assert rows(section, "funnel") == [
@@ -409,7 +412,7 @@ def test_the_funnel_from_searches_to_decisions(directory):
         ["Opened by the service", HIDDEN], ["Decided", 15], ["Closed", FEW]]
     opening, deciding = counted(scope())
     assert (opening.answered, deciding.answered) == (16, 15)
-    south = oversight.referrals(scope("south"))
+    south = oversight.section("referrals", scope("south"))
     # Searches by families in the south; everything else for the services there (s3, s5).
     # Opened (9) and decided (8) are hidden: 10 sent less 9 opened is E alone; 10 less 8
     # decided is D closed and E waiting, "fewer than 5" each, so 1 and 1.
@@ -421,7 +424,7 @@ def test_the_funnel_from_searches_to_decisions(directory):
 
 
 def test_outcomes_and_the_reasons_for_declining(directory):
-    section = oversight.referrals(scope())
+    section = oversight.section("referrals", scope())
     # Accepted and declined (7 each) are hidden with the waiting list (G): decided (15) =
     # accepted + waiting list + declined, so with both 7s shown the waiting list would be 1.
     # Both 7s go, being equal: hiding one would tell by which one it was.
@@ -431,11 +434,11 @@ def test_outcomes_and_the_reasons_for_declining(directory):
         ["Declined", HIDDEN, HIDDEN],  # B, F×5, H: 7
         ["Closed without a decision", FEW, FEW],  # D
         ["No decision yet", FEW, FEW]]  # E, I: with D, 3 = 18 - 15, which could be 1 + 2 or 2 + 1
-    cohort = oversight._cohort(scope())
-    assert oversight._decisions(cohort) == {"accepted": 7, "waiting-list": 1, "declined": 7}
+    cohort = cohort_of(scope())
+    assert referral_figures._decisions(cohort) == {"accepted": 7, "waiting-list": 1, "declined": 7}
     # Declined is hidden, so is every reason (they would add up to it), zeros too.
     assert [r[1:] for r in rows(section, "decline-reasons")] == [[HIDDEN, HIDDEN]] * 6
-    details = oversight._detail_counts(cohort)
+    details = referral_figures._detail_counts(cohort)
     assert details["declined"] == {"not-eligible": 2, "outside-area": 5}
     assert details["closed"] == {"no-contact": 1}
     # Closed (the total) is fewer than 5, so every way of closing is hidden, 0 too: otherwise
@@ -445,7 +448,7 @@ def test_outcomes_and_the_reasons_for_declining(directory):
 
 
 def test_response_times_and_deadlines(directory):
-    section = oversight.referrals(scope())
+    section = oversight.section("referrals", scope())
     # Opened after 0 (×6), 1 (×8), 2 and 6 working days; decided after 2 (×2), 3 (×11), 7 and 20.
     opening, deciding = counted(scope())
     assert (opening.in_time, opening.late, opening.waiting_past, opening.waiting_within) == (15, 1, 1, 1)
@@ -465,22 +468,22 @@ def test_response_times_and_deadlines(directory):
         # 5: both hidden; and 100% of those due would say the 0.
         ["Decided within 20 working days", 15, 0, FEW, FEW, FEW, FEW]]
     # I alone in the shortest period allowed, a week: every figure rests on fewer than 5.
-    few = oversight.referrals(scope(**A_FEW))
+    few = oversight.section("referrals", scope(**A_FEW))
     assert rows(few, "response-times") == [
         ["From sending to being opened", FEW, FEW, FEW], ["From sending to a decision", FEW, FEW, FEW]]
     assert row(few, "deadlines", "Opened within 5 working days")[1:] == [FEW, FEW, FEW, FEW, None, FEW]
 
 
 def test_who_referred_and_each_district(directory):
-    section = oversight.referrals(scope())
+    section = oversight.section("referrals", scope())
     # 8 + 6 shown of 18 sent: the four "fewer than 5" could only be 1 each, so the school's 6
     # is hidden too and all five read alike.
     assert rows(section, "referrers") == [
         ["Family (a parent or carer)", 8, 44], ["Young person", HIDDEN, HIDDEN], ["School", HIDDEN, HIDDEN],
         ["Health", HIDDEN, HIDDEN], ["Other professional", HIDDEN, HIDDEN],
         ["Professional (kind no longer kept)", HIDDEN, HIDDEN]]
-    assert list(oversight._referrer_counts(oversight._cohort(scope())).values()) == [8, 1, 6, 1, 1, 1]
-    by_district = oversight._deadlines(scope(), oversight._cohort(scope()), by_district=True)
+    assert list(referral_figures._referrer_counts(cohort_of(scope())).values()) == [8, 1, 6, 1, 1, 1]
+    by_district = deadlines_for(scope(), cohort_of(scope()), by_district=True)
     assert {key: (opening.in_time, opening.due) for key, (opening, _) in by_district.items()} == {
         "north": (12, 13), "south": (9, 10)}
     # Opened in time is hidden for the county (see the deadlines), so in each district too.
@@ -496,12 +499,12 @@ def test_who_referred_and_each_district(directory):
     assert {key: (deciding.in_time, deciding.due) for key, (_, deciding) in by_district.items()} == {
         "north": (13, 13), "south": (8, 8)}
     # One district: its row is the totals, hidden as in its funnel and deadlines.
-    assert rows(oversight.referrals(scope("south")), "referrals-by-district") == [
+    assert rows(oversight.section("referrals", scope("south")), "referrals-by-district") == [
         ["South District", 10, HIDDEN, HIDDEN, HIDDEN, HIDDEN]]
 
 
 def test_referrals_late_now_are_listed_by_service_as_the_reminders_count_them(directory):
-    section = oversight.referrals(scope())
+    section = oversight.section("referrals", scope())
     # Each column adds up to 2, fewer than 5: its zeros are hidden too.
     assert rows(section, "overdue") == [
         ["County nursing", "Org A", "County-wide", FEW, FEW],  # L: opened, no decision
@@ -513,12 +516,12 @@ def test_referrals_late_now_are_listed_by_service_as_the_reminders_count_them(di
     for item in late:
         by_service.setdefault(item.referral.service_id, []).append(item.kind)
     assert by_service == {"s4": ["decision"], "s2": ["open", "decision"], "s3": ["open"]}
-    assert rows(oversight.referrals(scope("north")), "overdue") == [
+    assert rows(oversight.section("referrals", scope("north")), "overdue") == [
         ["North parenting", "Org B", "North District", "fewer than 5", "fewer than 5"]]
 
 
 def test_what_families_searched_for_and_did_not_find(directory):
-    section = oversight.demand(scope())
+    section = oversight.section("demand", scope())
     assert rows(section, "top-searches") == [
         ["anxiety", 6, 0], [oversight.NO_WORDS, 5, 0], ["autism", 5, 5]]
     assert rows(section, "zero-searches") == [["autism", 5, 5]]
@@ -526,15 +529,15 @@ def test_what_families_searched_for_and_did_not_find(directory):
     assert "Other searches that found nothing: 5." in section.table("zero-searches").note
     assert rows(section, "searches-by-place") == [
         ["North District", 10, 4, 40], ["South District", 6, 6, 100], ["No place given", 5, 0, 0]]
-    north = oversight.demand(scope("north"))
+    north = oversight.section("demand", scope("north"))
     assert rows(north, "top-searches") == [["anxiety", 6, 0]]  # eating disorder: only 4 times
     assert rows(north, "searches-by-place") == [["N1", 6, 0, 0], ["N2", 4, 4, 100]]
-    county_wide = oversight.demand(scope("county-wide"))  # searches that gave no place
+    county_wide = oversight.section("demand", scope("county-wide"))  # searches that gave no place
     assert rows(county_wide, "searches-by-place") == [["No postcode given", 5, 0, 0]]
 
 
 def test_freshness_as_of_today(directory):
-    section = oversight.freshness_section(scope())
+    section = oversight.section("freshness", scope())
     assert rows(section, "review-overdue") == [
         ["North wellbeing", "Org A", "North District", date(2025, 8, 15), date(2026, 2, 15),
          "Possibly out of date"],
@@ -545,7 +548,7 @@ def test_freshness_as_of_today(directory):
         ["South parenting", "The wait is different", 1, date(2026, 3, 15)]]
     assert rows(section, "outbox") == [
         ["listing.reminder", 1, 0, date(2026, 3, 31)], ["referral.new", 2, 1, date(2026, 3, 20)]]
-    assert rows(oversight.freshness_section(scope("south")), "review-overdue") == []
+    assert rows(oversight.section("freshness", scope("south")), "review-overdue") == []
 
 
 def test_the_overview_gathers_the_headlines(directory):
@@ -636,7 +639,8 @@ def test_one_small_decline_reason_beside_the_declined_total(more_referrals):
         more_referrals("s1", at("2026-02-10"), [("opened", at("2026-02-10", 11), {}),
                                                 ("declined", at("2026-02-10", 12), {"reason": reason})])
     db.session.commit()
-    week = oversight.referrals(scope(period="custom", **{"from": "2026-02-09", "to": "2026-02-15"}))
+    week = oversight.section("referrals",
+                             scope(period="custom", **{"from": "2026-02-09", "to": "2026-02-15"}))
     assert rows(week, "outcomes")[:3] == [["Accepted", 8, 53], ["Waiting list", 0, 0], ["Declined", 7, 47]]
     assert rows(week, "decline-reasons") == [
         ["The service is not for the child or family's situation", 0, 0],
@@ -654,7 +658,8 @@ def test_a_district_with_few_referrals_beside_the_county_total(more_referrals):
         more_referrals("s1", at("2026-01-19"), accepted("2026-01-19"))
     more_referrals("s3", at("2026-01-20"), accepted("2026-01-20"))
     db.session.commit()
-    week = oversight.referrals(scope(period="custom", **{"from": "2026-01-19", "to": "2026-01-25"}))
+    week = oversight.section("referrals",
+                             scope(period="custom", **{"from": "2026-01-19", "to": "2026-01-25"}))
     assert row(week, "funnel", "Referrals sent") == ["Referrals sent", 7]
     assert rows(week, "referrals-by-district") == [
         ["North District", HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN],
@@ -680,9 +685,9 @@ def test_a_district_row_does_not_give_away_the_few_not_in_time(client, admin, mo
                                                         else "2026-02-18"))
     db.session.commit()
     week = {"period": "custom", "from": "2026-02-16", "to": "2026-02-22"}
-    section = oversight.referrals(scope(**week))
+    section = oversight.section("referrals", scope(**week))
     assert rows(section, "deadlines")[1][1:3] == [24, 6]  # decided in time, late: shown
-    by_district = oversight._deadlines(scope(**week), oversight._cohort(scope(**week)), by_district=True)
+    by_district = deadlines_for(scope(**week), cohort_of(scope(**week)), by_district=True)
     assert sorted((deciding.in_time, deciding.due) for _, deciding in by_district.values()) == [
         (5, 10), (19, 20)]
     # The north's 19 goes with its share; the south's 5 goes too, or the county's 24 less it
@@ -711,16 +716,16 @@ def test_a_district_share_does_not_tell_the_few_not_due_yet():
     # 18 opened in time of 18 due, 2 sent on the last day: 20 - 18 would be those 2.
     opening = oversight.Deadline(5, in_time=18, waiting_within=2)
     deciding = oversight.Deadline(20, in_time=7, waiting_within=13)
-    assert oversight._district_shares(figures, "north", opening, deciding) == [HIDDEN, 100]
+    assert referral_figures._district_shares(figures, "north", opening, deciding) == [HIDDEN, 100]
     # 25 sent, 18 due to be opened (shown: 7 not due is no small number) and 15 due a
     # decision: the 3 between, opened but not yet due a decision, would be 18 - 15.
     figures.counts[("district", "north", "sent")] = 25
     opening = oversight.Deadline(5, in_time=18, waiting_within=7)
     deciding = oversight.Deadline(20, in_time=15, waiting_within=10)
-    assert oversight._district_shares(figures, "north", opening, deciding) == [100, HIDDEN]
+    assert referral_figures._district_shares(figures, "north", opening, deciding) == [100, HIDDEN]
     # 0 in time: 0% is 0 of any number due, and tells nothing.
     opening = oversight.Deadline(5, late=22, waiting_within=3)
-    assert oversight._district_shares(figures, "north", opening, deciding)[0] == 0
+    assert referral_figures._district_shares(figures, "north", opening, deciding)[0] == 0
 
 
 # -- the pages ----------------------------------------------------------------------------
@@ -758,7 +763,8 @@ def test_the_reviewers_case_five_accepted_and_one_declined(client, admin, more_r
     # The chart shows words for both, not bars.
     assert html.count('font-style="italic">hidden</text>') >= 2
     # The overview reads the referral figures as the referrals page does.
-    section = oversight.referrals(scope(period="custom", **{"from": "2026-01-05", "to": "2026-01-12"}))
+    section = oversight.section("referrals",
+                                scope(period="custom", **{"from": "2026-01-05", "to": "2026-01-12"}))
     summary = {r[0]: r[1] for r in rows(oversight.overview(
         scope(period="custom", **{"from": "2026-01-05", "to": "2026-01-12"})), "summary")}
     assert summary["Referrals sent"] == row(section, "funnel", "Referrals sent")[1] == 6
@@ -773,7 +779,7 @@ def test_the_reviewers_case_five_accepted_and_one_declined(client, admin, more_r
 
 def test_the_overview_and_the_referrals_page_agree(directory):
     for the_scope in (scope(), scope("north"), scope("south"), scope(**A_FEW)):
-        section = oversight.referrals(the_scope)
+        section = oversight.section("referrals", the_scope)
         summary = {r[0]: r[1] for r in rows(oversight.overview(the_scope), "summary")}
         assert summary["Referrals sent"] == row(section, "funnel", "Referrals sent")[1]
         shares = [summary["Opened within 5 working days (%)"], summary["Decided within 20 working days (%)"]]

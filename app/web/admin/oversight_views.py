@@ -14,9 +14,9 @@ from typing import Any
 from flask import Response, abort, render_template, request, url_for
 from markupsafe import Markup
 
+from app import oversight as figures
 from app.accounts.audit import record_event
 from app.extensions import db
-from app.oversight import figures
 from app.web.admin import bp
 from app.web.admin.charts import bar_chart
 from app.web.auth import admin_required
