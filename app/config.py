@@ -130,7 +130,7 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     GEOCODER = ""
     MAIL_SEND_AFTER_SUBMIT = False  # tests send from the outbox themselves
-    RATE_LIMIT_REDIS_URL = None  # tests/test_rate_limits.py sets its own
+    RATE_LIMIT_REDIS_URL = None  # tests/web/test_rate_limits.py sets its own
 
 
 class ProductionConfig(Config):

@@ -16,8 +16,7 @@ from flask import current_app, session
 
 from app.extensions import db
 from app.models import SearchRecord
-from app.search.query import clean_text
-from app.search.request import SearchForm
+from app.search import SearchForm, clean_text
 
 RECORDED_FILTERS = ("area", "category", "age", "access", "kind", "delivery", "language",
                     "free", "max_wait", "radius", "sort")

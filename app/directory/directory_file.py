@@ -4,6 +4,11 @@
 field path, or the file's content in canonical form: the same shape that `export` writes,
 with defaults filled in and postcodes normalised, so that comparing a file with the
 database is comparing two dicts.
+
+Over 500 lines on purpose: this is the whole contract of the file, checked in one pass by
+one checker (`_Checker`), so every rule of the format is found in one place and reads in
+the format's own order. When the format's optional parts arrive (places, search words,
+venue accessibility, dated sessions, the SEND offer), give each its own module of checks.
 """
 
 import contextlib

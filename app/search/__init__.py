@@ -20,9 +20,13 @@ from app.models import Area, Category, Location, Organisation, Schedule, Service
 from app.search.index import IndexUnavailable, SearchIndex
 from app.search.places import place_table
 from app.search.query import FACET_FIELDS, Criteria, Hit, Outcome, clean_text, run
+from app.search.request import PARAMETERS, SearchForm
+from app.search.request import parse as parse_request
 from app.search.schema import document_for
 
-__all__ = ["Criteria", "Hit", "Outcome", "init_app", "rebuild", "search", "consistency"]
+# The face: pages and the domain import only what is listed here (import-linter checks it).
+__all__ = ["PARAMETERS", "Criteria", "Hit", "Outcome", "SearchForm", "clean_text", "consistency", "init_app",
+           "parse_request", "rebuild", "search"]
 
 log = logging.getLogger(__name__)
 _PENDING = "search_pending_ids"

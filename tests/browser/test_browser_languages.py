@@ -27,7 +27,7 @@ from tests.browser.test_browser_referrals import (  # noqa: F401 (fresh_rate_lim
     fresh_rate_limits,
     refer_path,
 )
-from tests.test_referrals_in_other_languages import SAMPLE_ERROR, site_english
+from tests.referrals.test_referrals_in_other_languages import SAMPLE_ERROR, site_english
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ the ORUK 3.0 JSON schemas, which the tests check every response against.
 from collections.abc import Sequence
 from typing import Any
 
-from app.web.api.oruk import VERSION
+from app.opendata import VERSION
 
 ORUK_SCHEMAS = "https://openreferraluk.org/specifications/3.0/schema/"
 MAX_PER_PAGE = 100

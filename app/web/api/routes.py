@@ -19,8 +19,9 @@ from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed, Not
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from app import opendata as oruk
 from app import rate_limits
-from app.web.api import bp, oruk
+from app.web.api import bp
 from app.web.api import openapi as spec
 
 DEFAULT_RATE_LIMIT_PER_MINUTE = 120

@@ -4,9 +4,9 @@ from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, abort, render_template, request, session, url_for
 
+from app import search
 from app.activity import page_views
 from app.directory import listings, shortlist
-from app.search import request as search_request
 
 bp = Blueprint("public", __name__)
 
@@ -47,7 +47,7 @@ def results_url(back: str) -> str | None:
     """The search a family came from, rebuilt from known parameters only (no open redirect)."""
     if not back:
         return None
-    params = [(k, v) for k, v in parse_qsl(back[:2000]) if k in search_request.PARAMETERS and v]
+    params = [(k, v) for k, v in parse_qsl(back[:2000]) if k in search.PARAMETERS and v]
     return url_for("search.results") + ("?" + urlencode(params) if params else "")
 
 

@@ -7,7 +7,6 @@ from app import search
 from app.activity import searches
 from app.directory import listings
 from app.i18n import directory_text
-from app.search import request as search_request
 from app.web.templating import delivery_name, language_name
 
 bp = Blueprint("search", __name__)
@@ -19,7 +18,7 @@ COUNTY_WIDE_ON_NO_RESULTS = 5
 def results():
     choices = listings.filter_choices()
     choices.categories = {key: directory_text(name) for key, name in choices.categories.items()}
-    form = search_request.parse(request.args, set(choices.areas), set(choices.categories),
+    form = search.parse_request(request.args, set(choices.areas), set(choices.categories),
                                 set(choices.languages))
     if form.errors:
         return render_template("search/results.html", form=form, choices=choices,

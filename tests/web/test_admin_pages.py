@@ -7,8 +7,8 @@ from app.extensions import db
 from app.models import AuditEvent, Notification, Organisation, User
 from app.models.directory import utcnow
 from app.notifications.outbox import queue_email
+from tests.accounts.test_accounts import clear_people
 from tests.conftest import check_page, make_user, sign_in
-from tests.test_accounts import clear_people
 
 
 @pytest.fixture

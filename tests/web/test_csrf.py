@@ -16,9 +16,9 @@ from werkzeug.routing import IntegerConverter
 
 from app.extensions import db
 from app.models import Feedback, ListingChange
+from tests.accounts.test_accounts import clear_people
 from tests.conftest import make_user, sign_in
-from tests.test_accounts import clear_people
-from tests.test_listing_changes import OUR_SERVICE, OURS, post_data
+from tests.directory.test_listing_changes import OUR_SERVICE, OURS, post_data
 
 # Routes that take a POST without a token on purpose (none so far). Add an endpoint here
 # only with a reason, e.g. a machine-to-machine callback authenticated another way.

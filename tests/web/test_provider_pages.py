@@ -10,8 +10,8 @@ from werkzeug.routing import IntegerConverter
 
 from app.extensions import db
 from app.models import Service, WaitingTime
+from tests.accounts.test_accounts import clear_people
 from tests.conftest import make_user, sign_in
-from tests.test_accounts import clear_people
 
 OURS = "surrey-childrens-health"
 THEIRS = "surrey-family-services"

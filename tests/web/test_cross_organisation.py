@@ -23,10 +23,10 @@ from app.models.accounts import User
 from app.models.directory import Organisation, Service
 from app.models.referrals import Referral, ReferralEvent, ReferralStatus
 from app.web.provider.referral_forms import STEP_FORMS
+from tests.accounts.test_accounts import clear_people
 from tests.conftest import make_user, sign_in
-from tests.referral_support import make_referral
-from tests.test_accounts import clear_people
-from tests.test_listing_changes import post_data
+from tests.directory.test_listing_changes import post_data
+from tests.referrals.referral_support import make_referral
 
 A_ORG, A_SERVICE = "surrey-childrens-health", "childrens-wellbeing-line"
 B_ORG, B_SERVICE = "surrey-family-services", "family-support-programme"
@@ -277,7 +277,7 @@ def test_the_posts_are_real(app: Flask, sides: dict[str, Side], a_client: FlaskC
 
 def test_admin_routes_are_404_for_a_provider_even_with_real_ids(
         app: Flask, sides: dict[str, Side], a_client: FlaskClient) -> None:
-    """tests/test_provider_pages.py walks the admin routes with made-up ids, where a 404
+    """tests/web/test_provider_pages.py walks the admin routes with made-up ids, where a 404
     could be a missing row; here every id is a real object (B's, and A's own user for the
     user pages), an admin opens the same pages, and nothing changes."""
     rules = [rule for rule in _rules(app, "admin") if _in_path(rule)]

@@ -17,10 +17,11 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from app import opendata as oruk
 from app import rate_limits, search
 from app.extensions import db
 from app.models import Area, Category, Location, Organisation, Service
-from app.web.api import openapi, oruk
+from app.web.api import openapi
 from tests.conftest import check_page, shared_path
 
 API = "/api/v1"

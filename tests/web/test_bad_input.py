@@ -15,8 +15,8 @@ from app.models import WaitingTime
 from app.models.referrals import Referral
 from tests import referral_support, test_provider_inbox, test_provider_pages
 from tests.conftest import check_page
-from tests.referral_support import CHILD, count, post, refer_url, self_referral_service
-from tests.test_provider_inbox import OUR_SERVICE, _referral
+from tests.referrals.referral_support import CHILD, count, post, refer_url, self_referral_service
+from tests.web.test_provider_inbox import OUR_SERVICE, _referral
 
 # Fixtures shared with the referral, provider and inbox tests.
 referrals_db = referral_support.referrals_db
@@ -246,7 +246,7 @@ def test_empty_start_date_boxes_say_only_that_the_date_is_missing(client, opened
 
 
 # -- null characters, which PostgreSQL cannot store in text ---------------------------------
-# (The search page explains them beside its own box: tests/test_search_relevance.py.)
+# (The search page explains them beside its own box: tests/search/test_search_relevance.py.)
 
 @pytest.mark.parametrize("method,path,data", [
     ("post", "/sign-in", {"email": "a\x00@example.org", "password": "x"}),

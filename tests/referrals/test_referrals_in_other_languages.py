@@ -12,8 +12,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Notification, Referral
 from tests import referral_support
-from tests.referral_support import post, refer_url, self_referral_service, submit, walk_to_check
-from tests.test_translations import compiled_catalogues, is_public, label  # noqa: F401 (fixture)
+from tests.referrals.referral_support import post, refer_url, self_referral_service, submit, walk_to_check
+from tests.web.test_translations import compiled_catalogues, is_public, label  # noqa: F401 (fixture)
 
 referrals_db = referral_support.referrals_db
 SAMPLE_ERROR = {"pl": "Wybierz", "uk": "Виберіть"}  # how "Select ..." messages begin
@@ -22,7 +22,7 @@ SAMPLE_ERROR = {"pl": "Wybierz", "uk": "Виберіть"}  # how "Select ..." m
 def site_english(locale: str) -> list[str]:
     """The site's own public English sentences that this language translates differently:
     none of them may be left on a page shown in that language."""
-    from tests.test_translations import po_path
+    from tests.web.test_translations import po_path
 
     with po_path(locale).open("rb") as file:
         catalogue = read_po(file)

@@ -11,8 +11,8 @@ from app import referrals
 from app.extensions import db
 from app.models import AuditEvent, Notification, Service
 from app.models.referrals import Referral, ReferralEvent
+from tests.accounts.test_accounts import clear_people
 from tests.conftest import check_page, make_user, sign_in
-from tests.test_accounts import clear_people
 
 OURS = "surrey-childrens-health"
 THEIRS = "surrey-family-services"

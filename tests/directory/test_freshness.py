@@ -15,8 +15,8 @@ from app.directory import freshness, listing_versions
 from app.extensions import db
 from app.models import Notification, ReviewReminder, Service, WaitingTime
 from app.models.directory import utcnow
+from tests.accounts.test_accounts import clear_people
 from tests.conftest import check_page, make_user, sign_in
-from tests.test_accounts import clear_people
 
 OURS = "runnymede-family-link"
 OUR_SERVICE = "egham-hythe-family-centre"  # no waiting time in services.yml

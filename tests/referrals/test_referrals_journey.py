@@ -21,7 +21,7 @@ from app.referrals import emails, lifecycle
 from app.web.referrals import journey as journey_state
 from tests import referral_support
 from tests.conftest import check_page
-from tests.referral_support import (
+from tests.referrals.referral_support import (
     CHILD,
     CONTACT,
     DETAILS,

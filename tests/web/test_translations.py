@@ -37,7 +37,7 @@ from app.web import templating
 from app.web.public import search_views
 from tests.conftest import _PageParser
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "translations"
 LOCALES = ("pl", "uk")
 STAFF_ONLY = (
@@ -47,7 +47,7 @@ STAFF_ONLY = (
     # Staff-only files outside those folders (used by provider and admin pages only).
     "templates/components/listing_diff.html", "templates/components/listing_history.html",
     "templates/components/feedback_list.html",
-    "app/web/listing_display.py", "app/directory/listing_changes.py",
+    "app/web/listing_display.py", "app/directory/listing_fields.py",
 )
 # The extract options of scripts/translations (keep the two the same).
 EXTRACT_OPTIONS = [

@@ -11,8 +11,8 @@ from app.directory.directory_file import parse_directory_file
 from app.extensions import db
 from app.models import ChangeStatus, ListingChange, ListingVersion, Notification, Service
 from app.web.provider.listing_forms import form_data
+from tests.accounts.test_accounts import clear_people
 from tests.conftest import ROOT, check_page, make_user, sign_in
-from tests.test_accounts import clear_people
 
 OURS = "runnymede-family-link"
 OUR_SERVICE = "egham-hythe-family-centre"

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Feedback, FeedbackStatus, Notification
+from tests.accounts.test_accounts import clear_people
 from tests.conftest import check_page, make_user, sign_in
-from tests.test_accounts import clear_people
 
 OURS = "runnymede-family-link"
 OUR_SERVICE = "egham-hythe-family-centre"

@@ -12,7 +12,7 @@ from app.models import Notification
 from app.models.directory import utcnow
 from app.notifications import outbox
 from tests import referral_support
-from tests.referral_support import (
+from tests.referrals.referral_support import (
     count,
     refer_url,
     self_referral_service,

@@ -20,7 +20,7 @@ from app.models.directory import utcnow
 from app.referrals.lifecycle import InvalidDetails, InvalidTransition
 from tests import referral_support
 from tests.conftest import check_page
-from tests.referral_support import (
+from tests.referrals.referral_support import (
     count,
     make_referral,
     self_referral_service,
