@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Notification, Referral
-from tests import referral_support
+from tests.referrals import referral_support
 from tests.referrals.referral_support import post, refer_url, self_referral_service, submit, walk_to_check
 from tests.web.test_translations import compiled_catalogues, is_public, label  # noqa: F401 (fixture)
 

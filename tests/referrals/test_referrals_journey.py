@@ -19,8 +19,8 @@ from app.extensions import db
 from app.models import AuditEvent, Notification, Referral, ReferralEvent, Service
 from app.referrals import emails, lifecycle
 from app.web.referrals import journey as journey_state
-from tests import referral_support
 from tests.conftest import check_page
+from tests.referrals import referral_support
 from tests.referrals.referral_support import (
     CHILD,
     CONTACT,

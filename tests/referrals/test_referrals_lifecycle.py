@@ -18,8 +18,8 @@ from app.extensions import db
 from app.models import AuditEvent, Notification, Referral, ReferralEvent, Service
 from app.models.directory import utcnow
 from app.referrals.lifecycle import InvalidDetails, InvalidTransition
-from tests import referral_support
 from tests.conftest import check_page
+from tests.referrals import referral_support
 from tests.referrals.referral_support import (
     count,
     make_referral,

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Notification
 from app.models.directory import utcnow
 from app.notifications import outbox
-from tests import referral_support
+from tests.referrals import referral_support
 from tests.referrals.referral_support import (
     count,
     refer_url,

@@ -13,9 +13,10 @@ from app.dates import today_in_england
 from app.extensions import db
 from app.models import WaitingTime
 from app.models.referrals import Referral
-from tests import referral_support, test_provider_inbox, test_provider_pages
 from tests.conftest import check_page
+from tests.referrals import referral_support
 from tests.referrals.referral_support import CHILD, count, post, refer_url, self_referral_service
+from tests.web import test_provider_inbox, test_provider_pages
 from tests.web.test_provider_inbox import OUR_SERVICE, _referral
 
 # Fixtures shared with the referral, provider and inbox tests.
