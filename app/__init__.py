@@ -134,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.web.public import bp as public_bp
     from app.web.public.errors import register_error_handlers
     from app.web.public.feedback_views import bp as feedback_bp
+    from app.web.public.health_views import bp as health_bp
     from app.web.public.search_views import bp as search_bp
     from app.web.public.shortlist_views import bp as shortlist_bp
     from app.web.referrals import bp as referrals_bp
@@ -142,6 +143,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(search_bp)
     app.register_blueprint(shortlist_bp)
     app.register_blueprint(feedback_bp)
+    app.register_blueprint(health_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(provider_bp)

@@ -29,6 +29,15 @@ class Config:
     )
     OUTCODES_FILE = os.environ.get("OUTCODES_FILE", str(PROJECT_ROOT / "data" / "outcodes-gb.csv"))
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", "")  # "": instance/search-index
+    # The search change log (app/search/applier.py): how often each server's applier polls
+    # it, how long a missing change number is awaited (longer than any transaction that
+    # changes the directory), how long rows are kept (a server idle for longer rebuilds),
+    # and the lag past which /healthz names a problem.
+    SEARCH_APPLIER = _bool("SEARCH_APPLIER", True)
+    SEARCH_POLL_SECONDS = float(os.environ.get("SEARCH_POLL_SECONDS", "1"))
+    SEARCH_GAP_SECONDS = float(os.environ.get("SEARCH_GAP_SECONDS", "600"))
+    SEARCH_LOG_RETENTION_HOURS = float(os.environ.get("SEARCH_LOG_RETENTION_HOURS", "168"))
+    SEARCH_LAG_WARN_SECONDS = float(os.environ.get("SEARCH_LAG_WARN_SECONDS", "60"))
     # Online geocoding is a last resort behind the postcode table; off unless configured.
     GEOCODER = os.environ.get("GEOCODER", "")  # "" (off) or "nominatim"
     GEOCODER_USER_AGENT = os.environ.get("GEOCODER_USER_AGENT", "surrey-family-support")
@@ -131,6 +140,10 @@ class TestConfig(Config):
     GEOCODER = ""
     MAIL_SEND_AFTER_SUBMIT = False  # tests send from the outbox themselves
     RATE_LIMIT_REDIS_URL = None  # tests/web/test_rate_limits.py sets its own
+    # The suite applies the search change log itself (tests/conftest.py); the tests of the
+    # applier start its thread, polling quickly.
+    SEARCH_APPLIER = False
+    SEARCH_POLL_SECONDS = 0.05
 
 
 class ProductionConfig(Config):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import delete
 
 from app import create_app, search
@@ -26,9 +27,22 @@ DIRECTORY_TABLES_IN_DELETE_ORDER = (
     "notification", "referral_event", "referral", "audit_event",
     "listing_version", "listing_change", "review_reminder", "feedback", "account_token", "recovery_code",
     "signin_attempt", "membership", "user_account",
-    "waiting_time", "schedule", "location", "service_category", "service_area", "activity_count", "service",
+    "search_change", "waiting_time", "schedule", "location", "service_category", "service_area",
+    "activity_count", "service",
     "organisation", "category", "area", "directory_settings", "search_record",
 )
+
+
+class CatchingUpClient(FlaskClient):
+    """A server's search applier follows the change log in the background; in the suite
+    the log is applied after each request instead, so a test can search for its change
+    at once (tests/test_search_servers.py runs the real background applier)."""
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        with self.application.app_context():
+            search.catch_up()
+        return response
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +55,7 @@ def app(tmp_path_factory) -> Iterator[Flask]:
         SEARCH_INDEX_DIR = str(work / "search-index")
 
     app = create_app(Config)
+    app.test_client_class = CatchingUpClient
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -80,6 +95,7 @@ def surrey(app) -> None:
         empty_the_directory()
         content = parse_directory_file((ROOT / "services.yml").read_text(encoding="utf-8"))
         directory_sync.import_directory(content)
+        search.catch_up()
         _state["directory"] = "surrey"
 
 

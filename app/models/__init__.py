@@ -37,6 +37,7 @@ from app.models.referrals import (
     ReferralStatus,
     ReferrerType,
 )
+from app.models.search_log import SearchChange
 
 __all__ = [
     "AccountToken",
@@ -70,6 +71,7 @@ __all__ = [
     "ReferralStatus",
     "ReferrerType",
     "Schedule",
+    "SearchChange",
     "SearchRecord",
     "Service",
     "ServiceKind",

@@ -1,23 +1,36 @@
-"""Search: a small interface over a Whoosh index of published services.
+"""Search: a small interface over this server's own Whoosh index of published services.
 
-The index is fed only after the database commits (never before, so a rollback leaves no
-phantom documents), can be rebuilt from the CLI, and when it is missing or damaged
-searches are answered from the database while it rebuilds.
+Every change that affects search writes a row to the search change log in the same
+transaction (app/search/changes.py); a background applier in each server reads the log
+into that server's index (app/search/applier.py), so every server follows the database
+and requests never write to the index or wait for it. Until a server has a complete
+index, searches are answered from the database.
 """
 
 import logging
-import threading
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import event, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import Area, Category, Location, Organisation, Schedule, Service, WaitingTime
-from app.search.index import IndexUnavailable, SearchIndex
+from app.models import Area, Category, SearchChange, Service
+from app.models.directory import utcnow
+from app.search import changes
+from app.search.applier import (
+    Applier,
+    Settings,
+    build_generation,
+    cycle,
+    pending_condition,
+    published_services,
+)
+from app.search.folder import IndexFolder
+from app.search.index import IndexUnavailable, SearchIndex, write
 from app.search.places import place_table
 from app.search.query import FACET_FIELDS, Criteria, Hit, Outcome, clean_text, run
 from app.search.request import PARAMETERS, SearchForm
@@ -25,124 +38,167 @@ from app.search.request import parse as parse_request
 from app.search.schema import document_for
 
 # The face: pages and the domain import only what is listed here (import-linter checks it).
-__all__ = ["PARAMETERS", "Criteria", "Hit", "Outcome", "SearchForm", "clean_text", "consistency", "init_app",
-           "parse_request", "rebuild", "search"]
+__all__ = ["PARAMETERS", "CheckReport", "Criteria", "Hit", "IndexUnavailable", "Outcome",
+           "SearchForm", "catch_up", "check", "clean_text", "index_health", "init_app",
+           "languages_offered", "parse_request", "pending_changes", "rebuild", "search",
+           "start_applier", "stop_applier", "wait_until_applied"]
 
 log = logging.getLogger(__name__)
-_PENDING = "search_pending_ids"
-_REBUILD_ALL = "*"
+LOCK_WAIT_SECONDS = 60.0  # how long a command waits for the applier's current batch
 
 
 def init_app(app: Flask) -> None:
     path = app.config.get("SEARCH_INDEX_DIR") or str(Path(app.instance_path) / "search-index")
-    app.extensions["search_index"] = SearchIndex(Path(path))
-    if not getattr(db.session, "_search_listeners", False):
-        event.listen(db.session, "after_flush", _collect_changes)
-        event.listen(db.session, "after_commit", _index_after_commit)
-        event.listen(db.session, "after_soft_rollback", _forget_changes)
-        db.session._search_listeners = True  # type: ignore[attr-defined]
+    folder = IndexFolder(Path(path))
+    app.extensions["search_index"] = SearchIndex(folder)
+    app.extensions["search_applier"] = applier = Applier(app, folder)
+    changes.listen()
+    if app.config.get("SEARCH_APPLIER", True):
+        # Started by the first request of each process, so each gunicorn worker (forked
+        # after the app was made) has one; starting it costs the request nothing.
+        app.before_request(applier.start)
 
 
 def _index() -> SearchIndex:
     return current_app.extensions["search_index"]
 
 
+def _folder() -> IndexFolder:
+    return _index().folder
+
+
+def _settings() -> Settings:
+    return Settings.of(current_app)
+
+
+def start_applier() -> None:
+    current_app.extensions["search_applier"].start()
+
+
+def stop_applier() -> None:
+    current_app.extensions["search_applier"].stop()
+
+
 # -- keeping the index in step with the database ---------------------------------------
 
-def _collect_changes(session: Session, _context) -> None:
-    pending: set[str] = session.info.setdefault(_PENDING, set())
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Service):
-            pending.add(obj.id)
-        elif isinstance(obj, Location | Schedule | WaitingTime):
-            if obj.service_id:
-                pending.add(obj.service_id)
-        elif isinstance(obj, Category | Organisation | Area):
-            pending.add(_REBUILD_ALL)  # names and keywords appear in many documents
-
-
-def _forget_changes(session: Session, _previous_transaction) -> None:
-    session.info.pop(_PENDING, None)
-
-
-def _index_after_commit(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if not pending or not current_app:
-        return
-    try:
-        _apply(pending)
-    except Exception:  # the commit stands: try again in the background, never fail the request
-        log.exception("search index update failed after commit; retrying in the background")
-        _retry_in_background(pending)
-
-
-def _apply(pending: set[str]) -> None:
-    if _REBUILD_ALL in pending:
-        rebuild()
-    else:
-        reindex(pending)
-
-
-RETRY_DELAYS_SECONDS = (1, 5, 30, 120)
-
-
-def _retry_in_background(pending: set[str]) -> None:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-
-    def work() -> None:
-        for delay in RETRY_DELAYS_SECONDS:
-            time.sleep(delay)
-            try:
-                with app.app_context():
-                    _apply(pending)
-                return
-            except Exception:
-                log.exception("search index retry failed")
-        log.error("search index still behind for %s: run flask search rebuild", sorted(pending))
-
-    threading.Thread(target=work, name="search-retry", daemon=True).start()
-
-
-def _published_services(session: Session, ids: set[str] | None = None):
-    query = select(Service).where(Service.status == "published").options(
-        selectinload(Service.organisation), selectinload(Service.categories),
-        selectinload(Service.areas), selectinload(Service.locations),
-        selectinload(Service.waiting_times))
-    if ids is not None:
-        query = query.where(Service.id.in_(ids))
-    return session.scalars(query.execution_options(yield_per=500))
-
-
-def reindex(service_ids: set[str]) -> None:
-    """Bring these services' documents up to date (withdrawn ones are removed)."""
-    with Session(db.engine) as session:
-        services = list(_published_services(session, set(service_ids)))
-        documents = [document_for(service) for service in services]
-        published = {service.id for service in services}
-    _index().update(documents, removed_ids=set(service_ids) - published)
-
-
 def rebuild() -> int:
-    """Index every published service afresh. Returns how many were indexed."""
+    """Build a whole new index from the database and swap it in; searches use the old one
+    until then. Returns how many services were indexed."""
+    with _folder().lock(LOCK_WAIT_SECONDS) as held:
+        if not held:
+            raise RuntimeError("another process has held the search index lock for a minute")
+        return build_generation(_folder(), _settings())
+
+
+def catch_up() -> int:
+    """Apply the whole change log now, in this process (waiting for the lock). Returns how
+    many change rows were applied. For commands and tests: servers have their applier."""
+    total = 0
+    while True:
+        applied = cycle(_folder(), _settings(), LOCK_WAIT_SECONDS)
+        if applied is None:
+            raise RuntimeError("another process has held the search index lock for a minute")
+        total += applied
+        if not applied:
+            return total
+
+
+@dataclass
+class CheckReport:
+    missing: set[str] = field(default_factory=set)  # published, not in the index
+    extra: set[str] = field(default_factory=set)  # in the index, not published
+    stale: set[str] = field(default_factory=set)  # indexed from an older version
+    pending: int = 0  # change rows this server has not applied yet
+    fingerprint: str = ""  # the same on every server whose index agrees with the database
+    documents: int = 0
+
+    @property
+    def agrees(self) -> bool:
+        return not (self.missing or self.extra or self.stale)
+
+
+def check(repair: bool = False) -> CheckReport:
+    """Compare every document's content hash with what the database would build now.
+    With repair, rewrite the documents that differ (under the index lock)."""
+    generation = _folder().current()
+    if generation is None:
+        raise IndexUnavailable("no complete search index yet")
+    pending = pending_changes() or 0
     with Session(db.engine) as session:
-        count = _index().rebuild(document_for(s) for s in _published_services(session))
-    indexed = _index().doc_count()
-    if indexed != count:
-        raise RuntimeError(f"rebuilt index holds {indexed} documents, expected {count}")
-    return count
+        expected = {doc["id"]: doc for doc in map(document_for, published_services(session))}
+    indexed = _index().built_from()
+    report = CheckReport(
+        missing=expected.keys() - indexed.keys(), extra=indexed.keys() - expected.keys(),
+        stale={i for i in expected.keys() & indexed.keys()
+               if indexed[i] != expected[i]["built_from"]},
+        pending=pending, documents=len(indexed))
+    report.fingerprint = _fingerprint(indexed)
+    if repair and not report.agrees:
+        with _folder().lock(LOCK_WAIT_SECONDS) as held:
+            if not held:
+                raise RuntimeError("another process has held the search index lock for a minute")
+            write(_folder().current() or generation,
+                  [expected[i] for i in report.missing | report.stale], report.extra)
+        report.fingerprint = _fingerprint({i: doc["built_from"] for i, doc in expected.items()})
+    return report
 
 
-def consistency() -> tuple[set[str], set[str]]:
-    """(published services missing from the index, indexed ids that should not be there)."""
-    published = set(db.session.scalars(select(Service.id).where(Service.status == "published")))
-    indexed = _index().indexed_ids()
-    return published - indexed, indexed - published
+def _fingerprint(built_from: dict[str, str]) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for service_id in sorted(built_from):
+        digest.update(f"{service_id}={built_from[service_id]};".encode())
+    return digest.hexdigest()[:16]
+
+
+def index_health() -> dict:
+    """This server's index: usable (searches can use it), lag_seconds (how long the oldest
+    change not yet applied has waited; None when unknown) and problem (None, or what is
+    wrong, in words). For /healthz."""
+    generation = _folder().current()
+    if generation is None:
+        return {"usable": False, "lag_seconds": None,
+                "problem": "no complete search index yet (it is being built)"}
+    try:
+        _index().searcher()
+    except IndexUnavailable as error:
+        return {"usable": False, "lag_seconds": None, "problem": str(error)}
+    try:
+        position = _folder().position(generation)
+        with Session(db.engine) as session:
+            oldest = session.scalar(select(func.min(SearchChange.changed_at))
+                                    .where(pending_condition(position)))
+    except Exception as error:  # the database is down: the index still answers
+        return {"usable": True, "lag_seconds": None,
+                "problem": f"cannot read the search change log: {type(error).__name__}"}
+    lag = 0.0 if oldest is None else max(0.0, (utcnow() - oldest).total_seconds())
+    limit = float(current_app.config.get("SEARCH_LAG_WARN_SECONDS", 60.0))
+    problem = f"the search index is {lag:.0f} s behind the database" if lag > limit else None
+    return {"usable": True, "lag_seconds": round(lag, 3), "problem": problem}
+
+
+def pending_changes() -> int | None:
+    """How many committed change rows this server's index has not applied (None: no index)."""
+    generation = _folder().current()
+    if generation is None:
+        return None
+    with Session(db.engine) as session:
+        return session.scalar(select(func.count()).select_from(SearchChange).where(
+            pending_condition(_folder().position(generation))))
+
+
+def wait_until_applied(seconds: float = 15.0) -> bool:
+    """True once this server's applier has applied every committed change."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if pending_changes() == 0:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 # -- searching -------------------------------------------------------------------------
-
-_rebuilding = threading.Lock()
-
 
 def search(criteria: Criteria, page: int = 1, page_size: int = 20) -> tuple[Outcome, bool]:
     """One page of a search. The flag is True when the index was unavailable and the
@@ -151,8 +207,7 @@ def search(criteria: Criteria, page: int = 1, page_size: int = 20) -> tuple[Outc
         state = _index().state()
         return run(state, criteria, _places(state), page, page_size), False
     except IndexUnavailable as error:
-        log.warning("%s: answering from the database and rebuilding", error)
-        _rebuild_in_background()
+        log.warning("%s: answering from the database until the applier has built it", error)
         return _database_search(criteria, page, page_size), True
 
 
@@ -166,29 +221,12 @@ def languages_offered() -> list[str]:
 
 
 def _places(state) -> dict[str, str]:
-    """Place names by area, read once per searcher: a change to an area rebuilds the index,
-    which opens a new searcher."""
+    """Place names by area, read once per searcher: the applier's commit of a change to an
+    area makes every process open a new searcher."""
     if state.places is None:
         names = {area.id: area.name for area in db.session.scalars(select(Area))}
         state.places = place_table(names)
     return state.places
-
-
-def _rebuild_in_background() -> None:
-    if not _rebuilding.acquire(blocking=False):
-        return
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-
-    def work() -> None:
-        try:
-            with app.app_context():
-                rebuild()
-        except Exception:
-            log.exception("background search index rebuild failed")
-        finally:
-            _rebuilding.release()
-
-    threading.Thread(target=work, name="search-rebuild", daemon=True).start()
 
 
 def _database_search(criteria: Criteria, page: int, page_size: int) -> Outcome:

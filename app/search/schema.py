@@ -4,6 +4,8 @@ Filters are stored as keyword tokens rather than numeric ranges: a term lookup i
 times faster in Whoosh than a NUMERIC range (measured: docs/architecture.md).
 """
 
+import hashlib
+import json
 import math
 
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
@@ -51,6 +53,8 @@ def build_schema() -> Schema:
         # Stored for distance and display without going back to the database.
         points=STORED,
         area_ids=STORED,
+        # A hash of the document's own content: `flask search check` finds stale ones.
+        built_from=STORED,
     )
 
 
@@ -75,6 +79,19 @@ def wait_weeks_of(service: Service) -> int | None:
 
 
 def document_for(service: Service) -> dict:
+    """The service's document, carrying a hash of what it was built from."""
+    document = _document_for(service)
+    document["built_from"] = content_hash(document)
+    return document
+
+
+def content_hash(document: dict) -> str:
+    content = {key: value for key, value in document.items() if key != "built_from"}
+    encoded = json.dumps(content, sort_keys=True, default=str).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()[:32]
+
+
+def _document_for(service: Service) -> dict:
     category_ids = {c.id for c in service.categories} | {
         c.parent_id for c in service.categories if c.parent_id}
     category_words = [c.name for c in service.categories] + [

@@ -78,6 +78,8 @@ class SearcherState:
         """Every live document number, sorted by the given sortable columns."""
         key = ",".join(columns)
         order = self._orders.get(key)
+        if order is None and not self._live:
+            order = self._orders[key] = []  # Whoosh has no columns to read in an empty index
         if order is None:
             reader = self.searcher.reader()
             readers = [reader.column_reader(column) for column in columns]
