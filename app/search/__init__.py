@@ -7,9 +7,12 @@ and requests never write to the index or wait for it. Until a server has a compl
 index, searches are answered from the database.
 """
 
+import hashlib
 import logging
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,13 +41,26 @@ from app.search.request import parse as parse_request
 from app.search.schema import document_for
 
 # The face: pages and the domain import only what is listed here (import-linter checks it).
-__all__ = ["PARAMETERS", "CheckReport", "Criteria", "Hit", "IndexUnavailable", "Outcome",
+__all__ = ["PARAMETERS", "CheckReport", "Criteria", "Hit", "IndexBusy", "IndexUnavailable", "Outcome",
            "SearchForm", "catch_up", "check", "clean_text", "index_health", "init_app",
            "languages_offered", "parse_request", "pending_changes", "rebuild", "search",
            "start_applier", "stop_applier", "wait_until_applied"]
 
 log = logging.getLogger(__name__)
 LOCK_WAIT_SECONDS = 60.0  # how long a command waits for the applier's current batch
+_BUSY = "another process has held the search index lock for a minute"
+
+
+class IndexBusy(RuntimeError):
+    """A command could not have the index folder's lock."""
+
+
+@contextmanager
+def _locked() -> Iterator[None]:
+    with _folder().lock(LOCK_WAIT_SECONDS) as held:
+        if not held:
+            raise IndexBusy(_BUSY)
+        yield
 
 
 def init_app(app: Flask) -> None:
@@ -84,9 +100,7 @@ def stop_applier() -> None:
 def rebuild() -> int:
     """Build a whole new index from the database and swap it in; searches use the old one
     until then. Returns how many services were indexed."""
-    with _folder().lock(LOCK_WAIT_SECONDS) as held:
-        if not held:
-            raise RuntimeError("another process has held the search index lock for a minute")
+    with _locked():
         return build_generation(_folder(), _settings())
 
 
@@ -97,7 +111,7 @@ def catch_up() -> int:
     while True:
         applied = cycle(_folder(), _settings(), LOCK_WAIT_SECONDS)
         if applied is None:
-            raise RuntimeError("another process has held the search index lock for a minute")
+            raise IndexBusy(_BUSY)
         total += applied
         if not applied:
             return total
@@ -134,9 +148,7 @@ def check(repair: bool = False) -> CheckReport:
         pending=pending, documents=len(indexed))
     report.fingerprint = _fingerprint(indexed)
     if repair and not report.agrees:
-        with _folder().lock(LOCK_WAIT_SECONDS) as held:
-            if not held:
-                raise RuntimeError("another process has held the search index lock for a minute")
+        with _locked():
             write(_folder().current() or generation,
                   [expected[i] for i in report.missing | report.stale], report.extra)
         report.fingerprint = _fingerprint({i: doc["built_from"] for i, doc in expected.items()})
@@ -144,8 +156,6 @@ def check(repair: bool = False) -> CheckReport:
 
 
 def _fingerprint(built_from: dict[str, str]) -> str:
-    import hashlib
-
     digest = hashlib.sha256()
     for service_id in sorted(built_from):
         digest.update(f"{service_id}={built_from[service_id]};".encode())

@@ -11,13 +11,19 @@ search_cli = AppGroup("search", help="The search index.")
 @search_cli.command("rebuild")
 def rebuild_command() -> None:
     """Build a new index from the database and swap it in (searches go on meanwhile)."""
-    click.echo(f"Indexed {search.rebuild()} services")
+    try:
+        click.echo(f"Indexed {search.rebuild()} services")
+    except search.IndexBusy as busy:
+        raise click.ClickException(str(busy)) from None
 
 
 @search_cli.command("catch-up")
 def catch_up_command() -> None:
     """Apply the search change log to this server's index now."""
-    click.echo(f"Applied {search.catch_up()} changes")
+    try:
+        click.echo(f"Applied {search.catch_up()} changes")
+    except search.IndexBusy as busy:
+        raise click.ClickException(str(busy)) from None
 
 
 @search_cli.command("check")
@@ -31,6 +37,8 @@ def check_command(repair: bool) -> None:
         report = search.check(repair=repair)
     except search.IndexUnavailable as error:
         raise click.ClickException(f"{error}: run flask search rebuild") from None
+    except search.IndexBusy as busy:
+        raise click.ClickException(str(busy)) from None
     for label, ids in (("missing from the index", report.missing),
                        ("in the index but not published", report.extra),
                        ("stale in the index", report.stale)):

@@ -301,3 +301,12 @@ def test_a_log_whose_numbers_went_backwards_rebuilds_the_index(surrey_to_change,
     search.catch_up()
     assert folder.current() != generation
     assert search.check().agrees
+
+
+def test_a_command_that_cannot_have_the_index_lock_says_so(surrey, app, cli, monkeypatch):
+    monkeypatch.setattr(search, "LOCK_WAIT_SECONDS", 0.2)
+    with search._folder().lock() as held:  # the applier of another process is busy
+        assert held
+        result = cli.invoke(args=["search", "rebuild"])
+    assert result.exit_code == 1
+    assert "another process has held the search index lock" in result.output
