@@ -65,6 +65,9 @@ class Server:
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log.read_text()[-2000:]
             try:
+                # While the first index is built, searches are answered (from the database).
+                searched = requests.get(f"{self.base}/search?q=youth+club&sort=wait", timeout=10)
+                assert searched.status_code == 200, searched.text[:500]
                 if self.health()[0] == 200:
                     return
             except (requests.ConnectionError, requests.Timeout):
