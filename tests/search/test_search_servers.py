@@ -108,7 +108,9 @@ def _eventually(check, what: str) -> float:
     start = time.monotonic()
     while time.monotonic() - start < WAIT_SECONDS:
         if check():
-            return time.monotonic() - start
+            elapsed = time.monotonic() - start
+            print(f"{what}: after {elapsed:.2f} s")  # the lag, seen with pytest -s
+            return elapsed
         time.sleep(0.1)
     raise AssertionError(f"not within {WAIT_SECONDS} s: {what}")
 
