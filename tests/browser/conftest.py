@@ -70,6 +70,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{work / 'directory.sqlite'}"
         SEARCH_INDEX_DIR = str(work / "search-index")
         WTF_CSRF_ENABLED = True  # the forms must carry a real token
+        SEARCH_APPLIER = True  # a real server: its applier follows the search change log
 
     app = create_app(Config)
     with app.app_context():
