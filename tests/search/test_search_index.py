@@ -310,3 +310,16 @@ def test_a_command_that_cannot_have_the_index_lock_says_so(surrey, app, cli, mon
         result = cli.invoke(args=["search", "rebuild"])
     assert result.exit_code == 1
     assert "another process has held the search index lock" in result.output
+
+
+def test_a_missing_change_number_is_awaited_for_the_gap_window_only():
+    """A number skipped by a transaction that rolled back is not looked for forever."""
+    from app.search.applier import Settings, _advance
+    from app.search.folder import Position
+
+    settings = Settings(gap_seconds=600)
+    position = _advance(Position(mark=10), {11, 13, 14}, settings)
+    assert (position.mark, set(position.gaps)) == (14, {12})
+    position.gaps[12] -= 601  # awaited for longer than the window: it rolled back
+    assert _advance(position, set(), settings).gaps == {}
+    assert set(_advance(Position(mark=14, gaps={12: time.time()}), {12}, settings).gaps) == set()
