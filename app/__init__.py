@@ -24,6 +24,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.config.from_object(config_class)
     _refuse_insecure_production(app, config_class)
     _default_database(app)
+    _bound_database_connects(app)
 
     db.init_app(app)
     _enforce_sqlite_foreign_keys(app)
@@ -95,6 +96,17 @@ def _default_database(app: Flask) -> None:
         )
 
 
+def _bound_database_connects(app: Flask) -> None:
+    """A database that does not answer (a dropped network path, not a refusal) fails a
+    connection within DATABASE_CONNECT_TIMEOUT seconds, so the page is a 503, not a hang."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(options.get("connect_args") or {})
+    connect_args.setdefault("connect_timeout", app.config["DATABASE_CONNECT_TIMEOUT"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
+
+
 def _enforce_sqlite_foreign_keys(app: Flask) -> None:
     """SQLite ignores foreign keys unless asked; PostgreSQL always enforces them."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -134,10 +146,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.web.public import bp as public_bp
     from app.web.public.errors import register_error_handlers
     from app.web.public.feedback_views import bp as feedback_bp
+    from app.web.public.health import bp as health_bp
     from app.web.public.search_views import bp as search_bp
     from app.web.public.shortlist_views import bp as shortlist_bp
     from app.web.referrals import bp as referrals_bp
 
+    app.register_blueprint(health_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(shortlist_bp)

@@ -23,6 +23,7 @@ class Config:
     # hide_parameters: a database error's message would otherwise carry the values it was
     # writing (a child's details) into the logs.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+    DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))  # PostgreSQL
     SERVICES_FILE = os.environ.get("SERVICES_FILE", str(PROJECT_ROOT / "services.yml"))
     POSTCODES_FILE = os.environ.get(
         "POSTCODES_FILE", str(PROJECT_ROOT / "data" / "postcodes-surrey.csv")

@@ -25,8 +25,8 @@ from app.search.request import parse as parse_request
 from app.search.schema import document_for
 
 # The face: pages and the domain import only what is listed here (import-linter checks it).
-__all__ = ["PARAMETERS", "Criteria", "Hit", "Outcome", "SearchForm", "clean_text", "consistency", "init_app",
-           "parse_request", "rebuild", "search"]
+__all__ = ["PARAMETERS", "Criteria", "Hit", "Outcome", "SearchForm", "clean_text", "consistency",
+           "index_health", "init_app", "parse_request", "rebuild", "search"]
 
 log = logging.getLogger(__name__)
 _PENDING = "search_pending_ids"
@@ -137,6 +137,24 @@ def consistency() -> tuple[set[str], set[str]]:
     published = set(db.session.scalars(select(Service.id).where(Service.status == "published")))
     indexed = _index().indexed_ids()
     return published - indexed, indexed - published
+
+
+def index_health() -> dict:
+    """For /healthz and `flask doctor`: {"usable", "lag_seconds", "problem"}. Usable when the
+    index opens and holds exactly the published services. (A minimal version: lag is not
+    measured here, so it is None.) Reads the database: call it once the database answers."""
+    try:
+        missing, extra = consistency()
+    except IndexUnavailable as error:
+        return {"usable": False, "lag_seconds": None, "problem": str(error)}
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} published service(s) missing from the index")
+    if extra:
+        problems.append(f"{len(extra)} indexed service(s) not published")
+    if problems:
+        problems.append("run flask search rebuild")
+    return {"usable": not problems, "lag_seconds": None, "problem": "; ".join(problems) or None}
 
 
 # -- searching -------------------------------------------------------------------------

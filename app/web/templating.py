@@ -4,7 +4,7 @@ from datetime import date, datetime
 from urllib.parse import quote
 
 from babel import Locale
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask_babel import (
     format_date,
     format_time,
@@ -149,4 +149,6 @@ def register_templating(app: Flask) -> None:
 
     @app.context_processor
     def directory_context() -> dict:
+        if g.get("database_unavailable"):  # the 503 page: nothing from the database
+            return {"directory": listings.offline_directory_settings(), "today": today()}
         return {"directory": listings.directory_settings(), "today": today()}
