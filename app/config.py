@@ -90,7 +90,10 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "Surrey Family Support <no-reply@localhost>")
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
-    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
+    # Permanent refusals (5xx) are tried this many times; temporary failures (4xx, the
+    # server down or unreachable) are retried for this many hours after queueing (5 days).
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "3"))
+    MAIL_RETRY_WINDOW_HOURS = int(os.environ.get("MAIL_RETRY_WINDOW_HOURS", "120"))
     MAIL_RETRY_SECONDS = int(os.environ.get("MAIL_RETRY_SECONDS", "60"))  # doubles each try
     MAIL_SEND_AFTER_SUBMIT = _bool("MAIL_SEND_AFTER_SUBMIT", True)
     # Links in emails point here.

@@ -5,8 +5,9 @@ the change it announces was committed. `send_due` sends what is due over SMTP: e
 message is first claimed with a lease (a conditional UPDATE, committed), then sent, then
 marked sent in its own commit. Two senders (cron and the app's background thread) never
 send the same message at once, and a crash between sending and marking can send a message
-at most once more, after the lease ends. Failures are retried with exponential back-off
-until MAIL_MAX_ATTEMPTS, then the message stays as failed for an admin to see.
+at most once more, after the lease ends. Failures are retried with exponential back-off:
+permanent refusals (5xx) until MAIL_MAX_ATTEMPTS, temporary ones (4xx, the server down)
+for MAIL_RETRY_WINDOW_HOURS; then the message stays as failed for an admin to see.
 """
 
 import contextlib
@@ -199,12 +200,20 @@ def redact_links(body: str) -> str:
 
 
 def _record_failure(notification: Notification, error: Exception, now: datetime) -> bool:
-    """Schedules the next try (doubling each time, up to the cap); True when this was the
-    last allowed. Only a refusal of this message counts towards giving up: while the
-    server is down or unreachable, every message stays queued, however long that lasts."""
-    notification.last_error = _describe(error)[:2000]
-    maximum = current_app.config["MAIL_MAX_ATTEMPTS"]
-    gave_up = notification.attempts >= maximum and not _server_problem(error)
+    """Schedules the next try (doubling each time, up to the cap); True when it gives up.
+
+    A permanent refusal (a 5xx answer: no such mailbox, say) gives up after MAIL_MAX_ATTEMPTS.
+    A temporary failure (a 4xx answer such as 451 from a busy server, a refused or timed-out
+    connection) never counts towards that: it is retried for MAIL_RETRY_WINDOW_HOURS after the
+    message was queued (days), as mail servers themselves do."""
+    permanent = is_permanent(error)
+    config = current_app.config
+    label = PERMANENT if permanent else TEMPORARY
+    notification.last_error = f"{label}: {_describe(error)}"[:2000]
+    if permanent:
+        gave_up = notification.attempts >= config["MAIL_MAX_ATTEMPTS"]
+    else:
+        gave_up = now >= retry_until(notification)
     if gave_up:
         notification.failed_at = now
     else:
@@ -213,10 +222,38 @@ def _record_failure(notification: Notification, error: Exception, now: datetime)
     return gave_up
 
 
+PERMANENT, TEMPORARY = "permanent", "temporary"
+
+
+def retry_until(notification: Notification) -> datetime:
+    """When temporary failures stop being retried."""
+    return notification.created_at + timedelta(hours=current_app.config["MAIL_RETRY_WINDOW_HOURS"])
+
+
+def failure_kind(notification: Notification) -> str | None:
+    """"permanent" or "temporary" for the admin's page, from the last error (None: no error)."""
+    error = notification.last_error or ""
+    return next((kind for kind in (PERMANENT, TEMPORARY) if error.startswith(kind + ":")), None)
+
+
 def backoff(attempts: int) -> timedelta:
     """The wait after the given number of failed tries: base, 2×base, 4×base…, capped."""
     base = current_app.config["MAIL_RETRY_SECONDS"]
     return min(timedelta(seconds=base * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def is_permanent(error: Exception) -> bool:
+    """SMTP says which: 5xx is permanent, 4xx temporary (RFC 5321, 4.2.1). A server that
+    cannot take this address at all (non-ASCII without SMTPUTF8) is permanent too; a
+    connection refused, reset or timed out is temporary."""
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 500 <= error.smtp_code < 600
+    return False
 
 
 def _server_problem(error: Exception) -> bool:
