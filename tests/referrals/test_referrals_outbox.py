@@ -129,8 +129,8 @@ def test_a_message_refused_again_and_again_is_given_up_and_shows_for_an_admin(ap
 @pytest.fixture
 def admin_outbox(app, referrals_db):
     """The admin's outbox page, as a function (signing in clears the outbox: do it first)."""
+    from tests.accounts.test_accounts import clear_people
     from tests.conftest import make_user, sign_in
-    from tests.test_accounts import clear_people
 
     clear_people()
     client = app.test_client()
