@@ -43,6 +43,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     _register_blueprints(app)
     _register_cli(app)
     _trust_proxies(app)
+    from app.notifications import outbox
+
+    outbox.start_sending_in_development(app)
     return app
 
 

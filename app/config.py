@@ -96,6 +96,10 @@ class Config:
     MAIL_RETRY_WINDOW_HOURS = int(os.environ.get("MAIL_RETRY_WINDOW_HOURS", "120"))
     MAIL_RETRY_SECONDS = int(os.environ.get("MAIL_RETRY_SECONDS", "60"))  # doubles each try
     MAIL_SEND_AFTER_SUBMIT = _bool("MAIL_SEND_AFTER_SUBMIT", True)
+    # smtp (MAIL_SERVER) or console (printed, for development without a mail server).
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
+    # The app sends the outbox itself this often (0: only cron's `flask notify send`).
+    MAIL_SEND_EVERY_SECONDS = int(os.environ.get("MAIL_SEND_EVERY_SECONDS", "0"))
     # Links in emails point here.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     # Referrals: anonymised this many days after they end (or after their last change).
@@ -126,6 +130,10 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = False
+    # A newcomer sees emails arrive: sent every few seconds, to MAIL_SERVER when one is
+    # configured, otherwise printed to the console.
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND") or ("smtp" if os.environ.get("MAIL_SERVER") else "console")
+    MAIL_SEND_EVERY_SECONDS = int(os.environ.get("MAIL_SEND_EVERY_SECONDS", "5"))
 
 
 class TestConfig(Config):
@@ -134,11 +142,14 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     GEOCODER = ""
     MAIL_SEND_AFTER_SUBMIT = False  # tests send from the outbox themselves
+    MAIL_BACKEND = "smtp"
+    MAIL_SEND_EVERY_SECONDS = 0
     RATE_LIMIT_REDIS_URL = None  # tests/web/test_rate_limits.py sets its own
 
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    MAIL_BACKEND = "smtp"
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -13,6 +13,7 @@ for MAIL_RETRY_WINDOW_HOURS; then the message stays as failed for an admin to se
 import contextlib
 import re
 import smtplib
+import sys
 import threading
 import uuid
 from collections.abc import Iterable
@@ -69,7 +70,7 @@ def send_due(now: datetime | None = None, *, only: Iterable[int] | None = None,
     report = SendReport()
     config = current_app.config
     ids = _due_ids(now, only, limit)
-    connection: smtplib.SMTP | None = None
+    connection: smtplib.SMTP | ConsoleConnection | None = None
     try:
         for notification_id in ids:
             notification = _claim(notification_id, now)
@@ -125,7 +126,21 @@ def _claim(notification_id: int, now: datetime) -> Notification | None:
     return notification
 
 
-def _connect(config) -> smtplib.SMTP:
+class ConsoleConnection:
+    """MAIL_BACKEND=console (development without a mail server): each email is printed to
+    the console instead, so a newcomer trying a referral sees what would arrive."""
+
+    def send_message(self, message: EmailMessage) -> None:
+        print(f"\n----- email (MAIL_BACKEND=console) -----\n{message.as_string()}"
+              "----- end of email -----", file=sys.stderr, flush=True)
+
+    def quit(self) -> None:
+        pass
+
+
+def _connect(config) -> smtplib.SMTP | ConsoleConnection:
+    if config.get("MAIL_BACKEND") == "console":
+        return ConsoleConnection()
     connection = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"],
                               timeout=config["MAIL_TIMEOUT"])
     if config["MAIL_USE_TLS"]:
@@ -319,3 +334,31 @@ def send_in_background(app: Flask, notification_ids: list[int]) -> threading.Thr
     thread = threading.Thread(target=run, name="notify-send", daemon=True)
     thread.start()
     return thread
+
+
+def start_sending_in_development(app: Flask) -> None:
+    """MAIL_SEND_EVERY_SECONDS > 0 (development's default): the app sends the outbox itself
+    every so often, started by its first request (not by CLI commands), so emails arrive
+    without cron and `flask notify send`. Production leaves it 0: cron sends."""
+    every = app.config.get("MAIL_SEND_EVERY_SECONDS") or 0
+    if every <= 0:
+        return
+    started, stop = threading.Event(), threading.Event()
+    app.extensions["outbox_sender_stop"] = stop
+
+    def loop() -> None:
+        while not stop.is_set():
+            with app.app_context():
+                try:
+                    send_due()
+                except Exception:  # a mail or database problem: try again next time
+                    app.logger.exception("Sending the outbox failed")
+                finally:
+                    db.session.remove()
+            stop.wait(every)
+
+    @app.before_request
+    def start_sender() -> None:
+        if not started.is_set():
+            started.set()
+            threading.Thread(target=loop, name="outbox-sender", daemon=True).start()
