@@ -12,7 +12,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
-from tests.referral_support import (
+
+from app import create_app
+from app.config import TestConfig
+from app.extensions import db
+from app.models import Referral
+from tests.db_proxy import DatabaseProxy
+from tests.referrals.referral_support import (
     _submission_key,
     count,
     refer_url,
@@ -20,12 +26,6 @@ from tests.referral_support import (
     self_referral_service,
     walk_to_check,
 )
-
-from app import create_app
-from app.config import TestConfig
-from app.extensions import db
-from app.models import Referral
-from tests.db_proxy import DatabaseProxy
 
 SAFEGUARDING = "Single Point of Access (CSPA)"
 

@@ -6,12 +6,12 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from tests.referral_support import smtp  # noqa: F401 (a fixture)
 
 from app import create_app
 from app.config import DevelopmentConfig, ProductionConfig
 from app.extensions import db
 from app.notifications import outbox
+from tests.referrals.referral_support import smtp  # noqa: F401 (a fixture)
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ reset the socket's timeout with every byte and held a worker for half a minute."
 import time
 
 import pytest
-from app.services import postcodes
 
+from app.places import postcodes
 from tests.slow_servers import MisbehavingServer
 
 DEADLINE = 1.0
