@@ -17,7 +17,7 @@ from app import create_app
 from app.config import TestConfig
 from app.extensions import db
 from app.models import Referral
-from tests.db_proxy import DatabaseProxy
+from bench.tcp_proxy import DatabaseProxy
 from tests.referrals.referral_support import (
     _submission_key,
     count,

@@ -1,6 +1,6 @@
-"""A TCP proxy between the app and PostgreSQL that a test can cut and restore, as a
-network fault or a database restart would: cutting closes every open connection and
-refuses new ones; restoring listens again on the same port."""
+"""A TCP proxy in front of PostgreSQL that can be cut and restored, as a network fault or a
+database restart would (tests/test_database_outage.py, bench/loadfault.py): cutting
+closes every open connection and refuses new ones; restoring listens again on the same port."""
 
 import contextlib
 import socket
@@ -8,15 +8,17 @@ import threading
 
 
 class DatabaseProxy:
-    def __init__(self, target_host: str, target_port: int):
+    def __init__(self, target_host: str, target_port: int, port: int = 0):
         self.target = (target_host, target_port)
         self._listener: socket.socket | None = None
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()
+        if not port:
+            probe = socket.socket()
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+            probe.close()
+        self.port = port
         self.restore()
 
     def restore(self) -> None:
