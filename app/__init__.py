@@ -1,5 +1,6 @@
 """The Surrey Family Support Directory: a Flask application factory."""
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from werkzeug.routing import IntegerConverter
 
 from app import assets, i18n, search
 from app.config import DEFAULT_SECRET_KEY, Config, ProductionConfig, config_for
-from app.extensions import babel, compress, csrf, db, migrate
+from app.extensions import DATABASE_UNAVAILABLE, babel, compress, csrf, db, migrate
 from app.web.auth import access as auth_access
 
 
@@ -27,6 +28,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     _bound_database_connects(app)
 
     db.init_app(app)
+    _end_sessions_quietly(app)
     _enforce_sqlite_foreign_keys(app)
     _refuse_null_characters(app)  # before the CSRF check, which reads the form
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
@@ -97,6 +99,20 @@ def _default_database(app: Flask) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             f"sqlite:///{Path(app.instance_path) / 'directory.sqlite'}"
         )
+
+
+def _end_sessions_quietly(app: Flask) -> None:
+    """A connection cut after a request's last query makes the end-of-request rollback
+    fail; the page is already made, so log it rather than turn it into a bare 500.
+    (Registered after Flask-SQLAlchemy's teardown, so it runs first.)"""
+    @app.teardown_appcontext
+    def end_session(_error: BaseException | None = None) -> None:
+        try:
+            db.session.remove()
+        except DATABASE_UNAVAILABLE as error:
+            app.logger.warning("Database connection lost at the end of a request: %s", error)
+            with contextlib.suppress(Exception):
+                db.session.remove()
 
 
 def _bound_database_connects(app: Flask) -> None:

@@ -88,6 +88,21 @@ def test_pages_are_the_sites_own_503_with_the_safeguarding_message(cuttable, sur
     assert client.get("/").status_code == 200
 
 
+def test_a_cut_after_a_pages_last_query_still_delivers_the_page(cuttable, surrey):
+    from app.models import Service
+
+    @cuttable.app.get("/test/cut-after-reading")
+    def cut_after_reading():
+        names = db.session.scalars(select(Service.name).limit(3)).all()
+        cuttable.cut()  # the connection goes while the page is being finished
+        return ", ".join(names)
+
+    response = cuttable.app.test_client().get("/test/cut-after-reading")
+    assert response.status_code == 200 and response.get_data(as_text=True)
+    cuttable.restore()
+    assert cuttable.app.test_client().get("/").status_code == 200
+
+
 def test_a_referral_sent_while_the_database_is_down_is_kept_and_sent_once_later(cuttable, referrals_db):  # noqa: F811
     client = cuttable.app.test_client()
     service = self_referral_service()
