@@ -84,6 +84,9 @@ def test_pages_are_the_sites_own_503_with_the_safeguarding_message(cuttable, sur
         assert SAFEGUARDING in page
         assert "govuk-header" in page  # the site's own page, not a bare server error
         assert response.headers["Retry-After"]
+    # A page that needs no data of its own (a 404) is still the site's page, not a 500.
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404 and SAFEGUARDING in missing.get_data(as_text=True)
     cuttable.restore()
     assert client.get("/").status_code == 200
 
