@@ -1,5 +1,5 @@
 """A TCP proxy in front of PostgreSQL that can be cut and restored, as a network fault or a
-database restart would (tests/test_database_outage.py, bench/loadfault.py): cutting
+database restart would (tests/web/test_database_outage.py, bench/loadfault.py): cutting
 closes every open connection and refuses new ones; restoring listens again on the same port."""
 
 import contextlib

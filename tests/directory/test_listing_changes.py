@@ -446,7 +446,7 @@ def test_an_older_file_does_not_undo_an_approved_change_unless_asked(people, cli
     assert forced.exit_code == 0 and "0 kept (changed in the site)" in forced.output
     db.session.expire_all()
     assert db.session.get(Service, OUR_SERVICE).contact_phone != "01632 960771"
-    sources = [v.source for v in listing_changes.versions(db.session.get(Service, OUR_SERVICE))]
+    sources = [v.source for v in listing_versions.versions(db.session.get(Service, OUR_SERVICE))]
     assert sources[-2:] == ["edit", "outside"]
     # Written by an import again: the next file's change to it is applied as usual.
     again = parse_directory_file(older.read_text(encoding="utf-8"))

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from app.places import postcodes
-from tests.slow_servers import MisbehavingServer
+from tests.places.slow_servers import MisbehavingServer
 
 DEADLINE = 1.0
 GENEROUS = DEADLINE + 2.5  # thread scheduling on a busy machine, never a retry or a trickle
