@@ -104,7 +104,7 @@ def test_private_pages_are_never_cached(client, provider):
 # Blueprints whose pages anyone may open. A route anywhere else must carry
 # provider_required or admin_required.
 PUBLIC_BLUEPRINTS = {None, "public", "search", "shortlist", "api", "api.v1", "auth", "referrals",
-                     "feedback"}
+                     "feedback", "health"}
 
 
 def _private_rules(app: Flask):
