@@ -1,5 +1,6 @@
 """The Surrey Family Support Directory: a Flask application factory."""
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from werkzeug.routing import IntegerConverter
 
 from app import assets, i18n, search
 from app.config import DEFAULT_SECRET_KEY, Config, ProductionConfig, config_for
-from app.extensions import babel, compress, csrf, db, migrate
+from app.extensions import DATABASE_UNAVAILABLE, babel, compress, csrf, db, migrate
 from app.web.auth import access as auth_access
 
 
@@ -24,8 +25,10 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.config.from_object(config_class)
     _refuse_insecure_production(app, config_class)
     _default_database(app)
+    _bound_database_connects(app)
 
     db.init_app(app)
+    _end_sessions_quietly(app)
     _enforce_sqlite_foreign_keys(app)
     _refuse_null_characters(app)  # before the CSRF check, which reads the form
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
@@ -42,6 +45,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     _register_blueprints(app)
     _register_cli(app)
     _trust_proxies(app)
+    from app.notifications import outbox
+
+    outbox.start_sending_in_development(app)
     return app
 
 
@@ -95,6 +101,31 @@ def _default_database(app: Flask) -> None:
         )
 
 
+def _end_sessions_quietly(app: Flask) -> None:
+    """A connection cut after a request's last query makes the end-of-request rollback
+    fail; the page is already made, so log it rather than turn it into a bare 500.
+    (Registered after Flask-SQLAlchemy's teardown, so it runs first.)"""
+    @app.teardown_appcontext
+    def end_session(_error: BaseException | None = None) -> None:
+        try:
+            db.session.remove()
+        except DATABASE_UNAVAILABLE as error:
+            app.logger.warning("Database connection lost at the end of a request: %s", error)
+            with contextlib.suppress(Exception):
+                db.session.remove()
+
+
+def _bound_database_connects(app: Flask) -> None:
+    """A database that does not answer (a dropped network path, not a refusal) fails a
+    connection within DATABASE_CONNECT_TIMEOUT seconds, so the page is a 503, not a hang."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(options.get("connect_args") or {})
+    connect_args.setdefault("connect_timeout", app.config["DATABASE_CONNECT_TIMEOUT"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
+
+
 def _enforce_sqlite_foreign_keys(app: Flask) -> None:
     """SQLite ignores foreign keys unless asked; PostgreSQL always enforces them."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -134,16 +165,16 @@ def _register_blueprints(app: Flask) -> None:
     from app.web.public import bp as public_bp
     from app.web.public.errors import register_error_handlers
     from app.web.public.feedback_views import bp as feedback_bp
-    from app.web.public.health_views import bp as health_bp
+    from app.web.public.health import bp as health_bp
     from app.web.public.search_views import bp as search_bp
     from app.web.public.shortlist_views import bp as shortlist_bp
     from app.web.referrals import bp as referrals_bp
 
+    app.register_blueprint(health_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(shortlist_bp)
     app.register_blueprint(feedback_bp)
-    app.register_blueprint(health_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(provider_bp)

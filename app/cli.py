@@ -1,8 +1,24 @@
 """The command line: each domain keeps its own click groups (app/<domain>/cli.py, listed
 in its COMMANDS); this only gathers them, so `flask directory ...`, `flask referrals ...`,
-`flask notify send` and the rest keep their names and options."""
+`flask notify send` and the rest keep their names and options. `flask doctor`, which
+looks across every domain, is here."""
 
-from flask import Flask
+import click
+from flask import Flask, current_app
+
+
+@click.command("doctor")
+def doctor_command() -> None:
+    """Check this configuration against the README's production checklist; exit 1 on problems."""
+    from app import doctor
+
+    findings = doctor.examine(current_app._get_current_object())
+    for finding in findings:
+        click.echo(f"{finding.level.upper():4}  {finding.topic}: {finding.message}")
+    failed = [finding for finding in findings if finding.level == "fail"]
+    if failed:
+        raise click.ClickException(f"{len(failed)} problem(s) to fix before serving the public")
+    click.echo("No problems found")
 
 
 def register_commands(app: Flask) -> None:
@@ -18,3 +34,4 @@ def register_commands(app: Flask) -> None:
                    referrals_cli, search_cli):
         for group in domain.COMMANDS:
             app.cli.add_command(group)
+    app.cli.add_command(doctor_command)

@@ -23,6 +23,7 @@ class Config:
     # hide_parameters: a database error's message would otherwise carry the values it was
     # writing (a child's details) into the logs.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+    DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))  # PostgreSQL
     SERVICES_FILE = os.environ.get("SERVICES_FILE", str(PROJECT_ROOT / "services.yml"))
     POSTCODES_FILE = os.environ.get(
         "POSTCODES_FILE", str(PROJECT_ROOT / "data" / "postcodes-surrey.csv")
@@ -98,9 +99,16 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "Surrey Family Support <no-reply@localhost>")
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
-    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
+    # Permanent refusals (5xx) are tried this many times; temporary failures (4xx, the
+    # server down or unreachable) are retried for this many hours after queueing (5 days).
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "3"))
+    MAIL_RETRY_WINDOW_HOURS = int(os.environ.get("MAIL_RETRY_WINDOW_HOURS", "120"))
     MAIL_RETRY_SECONDS = int(os.environ.get("MAIL_RETRY_SECONDS", "60"))  # doubles each try
     MAIL_SEND_AFTER_SUBMIT = _bool("MAIL_SEND_AFTER_SUBMIT", True)
+    # smtp (MAIL_SERVER) or console (printed, for development without a mail server).
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
+    # The app sends the outbox itself this often (0: only cron's `flask notify send`).
+    MAIL_SEND_EVERY_SECONDS = int(os.environ.get("MAIL_SEND_EVERY_SECONDS", "0"))
     # Links in emails point here.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     # Referrals: anonymised this many days after they end (or after their last change).
@@ -131,6 +139,10 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = False
+    # A newcomer sees emails arrive: sent every few seconds, to MAIL_SERVER when one is
+    # configured, otherwise printed to the console.
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND") or ("smtp" if os.environ.get("MAIL_SERVER") else "console")
+    MAIL_SEND_EVERY_SECONDS = int(os.environ.get("MAIL_SEND_EVERY_SECONDS", "5"))
 
 
 class TestConfig(Config):
@@ -139,6 +151,8 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     GEOCODER = ""
     MAIL_SEND_AFTER_SUBMIT = False  # tests send from the outbox themselves
+    MAIL_BACKEND = "smtp"
+    MAIL_SEND_EVERY_SECONDS = 0
     RATE_LIMIT_REDIS_URL = None  # tests/web/test_rate_limits.py sets its own
     # The suite applies the search change log itself (tests/conftest.py); the tests of the
     # applier start its thread, polling quickly.
@@ -148,6 +162,7 @@ class TestConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    MAIL_BACKEND = "smtp"
 
 
 CONFIGS: dict[str, type[Config]] = {

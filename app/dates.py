@@ -1,41 +1,42 @@
-"""Working days: Monday to Friday, except bank holidays in England and Wales.
+"""Working days: Monday to Friday, except bank holidays in England.
 
-The holidays are a fixed list: 2025–2027 from GOV.UK's published dates (including the
-substitute days); 2028 worked out from the usual rules (Easter from the calendar, the
-Monday holidays, a substitute Monday for New Year's Day on a Saturday): check it against
-GOV.UK when it is published. Extend BANK_HOLIDAYS before 2029; a year missing from the list
-counts only weekends, `covered` says whether a date is in a listed year, and
+The bank holidays come from the `holidays` package (its England calendar: the usual
+rules, substitute days and one-off holidays such as a coronation), pinned in
+pyproject.toml: upgrade it when GOV.UK announces a new one-off holiday. It works out any
+year up to its `end_year`; `covered` says whether a date is within that, and
 `flask referrals flag-overdue` warns when today is not.
 """
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-LONDON = ZoneInfo("Europe/London")
+import holidays
 
-BANK_HOLIDAYS: frozenset[date] = frozenset({
-    # 2025
-    date(2025, 1, 1), date(2025, 4, 18), date(2025, 4, 21), date(2025, 5, 5),
-    date(2025, 5, 26), date(2025, 8, 25), date(2025, 12, 25), date(2025, 12, 26),
-    # 2026 (Boxing Day is a Saturday: substitute Monday 28 December)
-    date(2026, 1, 1), date(2026, 4, 3), date(2026, 4, 6), date(2026, 5, 4),
-    date(2026, 5, 25), date(2026, 8, 31), date(2026, 12, 25), date(2026, 12, 28),
-    # 2027 (Christmas Day and Boxing Day fall at a weekend: 27 and 28 December)
-    date(2027, 1, 1), date(2027, 3, 26), date(2027, 3, 29), date(2027, 5, 3),
-    date(2027, 5, 31), date(2027, 8, 30), date(2027, 12, 27), date(2027, 12, 28),
-    # 2028 (New Year's Day is a Saturday: substitute Monday 3 January; Easter Sunday 16 April)
-    date(2028, 1, 3), date(2028, 4, 14), date(2028, 4, 17), date(2028, 5, 1),
-    date(2028, 5, 29), date(2028, 8, 28), date(2028, 12, 25), date(2028, 12, 26),
-})
-YEARS_COVERED = range(2025, 2029)
+LONDON = ZoneInfo("Europe/London")
+_CALENDAR = holidays.country_holidays("GB", subdiv="ENG")
+
+
+@lru_cache(maxsize=64)
+def _year(year: int) -> frozenset[date]:
+    """One year's bank holidays that fall on a weekday (a Saturday Boxing Day is not
+    itself a day off: its substitute Monday is)."""
+    return frozenset(day for day in holidays.country_holidays("GB", subdiv="ENG", years=year)
+                     if day.weekday() < 5)
+
+
+def bank_holidays(first: date, last: date) -> list[date]:
+    """The weekday bank holidays from `first` to `last` inclusive, in order."""
+    days = (day for year in range(first.year, last.year + 1) for day in _year(year))
+    return sorted(day for day in days if first <= day <= last)
 
 
 def covered(day: date) -> bool:
-    return day.year in YEARS_COVERED
+    return _CALENDAR.start_year <= day.year <= _CALENDAR.end_year
 
 
 def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in BANK_HOLIDAYS
+    return day.weekday() < 5 and day not in _year(day.year)
 
 
 def local_date(moment: datetime) -> date:

@@ -42,6 +42,8 @@ from app.models.directory import stable_uuid, utcnow
 
 LISTS = ("areas", "categories", "organisations", "services")
 OUTCOMES = ("created", "updated", "unchanged", "kept", "pruned")
+# A listing changed in the site since the last import that wrote it (services-yml.md).
+SITE_KEPT = "kept (changed in the site)"
 
 
 @dataclass
@@ -49,6 +51,7 @@ class ImportReport:
     counts: dict[str, Counter] = field(default_factory=lambda: {name: Counter() for name in LISTS})
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
+    site_changes_kept: list[str] = field(default_factory=list)  # service ids
 
     def count(self, list_name: str, outcome: str) -> None:
         self.counts[list_name][outcome] += 1
@@ -58,7 +61,13 @@ class ImportReport:
         for name in LISTS:
             counts = self.counts[name]
             parts = [f"{counts[outcome]} {outcome}" for outcome in OUTCOMES]
+            if name == "services":
+                parts.append(f"{counts[SITE_KEPT]} {SITE_KEPT}")
             result.append(f"{name}: {', '.join(parts)}")
+        if self.site_changes_kept:
+            result.append(f"{SITE_KEPT}: {', '.join(self.site_changes_kept)} "
+                          "(the file would undo a change made in the site since the last import; "
+                          "import with --overwrite-site-changes to write the file's version)")
         return result
 
 
@@ -71,8 +80,11 @@ def import_directory(
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
     today: date | None = None,
+    overwrite_site_changes: bool = False,
 ) -> ImportReport:
-    """Apply a checked file in one transaction; roll back on dry run or any error."""
+    """Apply a checked file in one transaction; roll back on dry run or any error. A listing
+    changed in the site since the last import that wrote it is left as the site has it
+    unless `overwrite_site_changes`."""
     report = ImportReport(dry_run=dry_run)
     today = today or today_in_england()
     try:
@@ -82,7 +94,7 @@ def import_directory(
         organisations = _apply_list(content.organisations, Organisation, canonical_organisation,
                                     _set_organisation, "organisations", report)
         _apply_services(content.services, areas, categories, organisations, report, today,
-                        progress)
+                        progress, overwrite_site_changes)
         if prune:
             _prune(content, report)
         if dry_run:
@@ -144,7 +156,8 @@ def _apply_categories(entries: list[dict], report: ImportReport) -> dict[str, Ca
     return categories
 
 
-def _apply_services(entries, areas, categories, organisations, report, today, progress) -> None:
+def _apply_services(entries, areas, categories, organisations, report, today, progress,
+                    overwrite_site_changes: bool = False) -> None:
 
     existing = {service.id: service for service in db.session.scalars(select(Service))}
     for entry in entries:
@@ -158,6 +171,11 @@ def _apply_services(entries, areas, categories, organisations, report, today, pr
             outcome = "created"
         else:
             changed = comparable_service(canonical_service(service)) != comparable_service(entry)
+            kept_site = (changed and not overwrite_site_changes
+                         and listing_versions.changed_in_site(service))
+            if kept_site:  # the site's version stands (the waiting time is still compared below)
+                changed = False
+                report.site_changes_kept.append(service.id)
             if changed:
                 # The listing's history keeps what the import replaced, and what it wrote.
                 listing_versions.ensure_history_start(service)
@@ -166,13 +184,15 @@ def _apply_services(entries, areas, categories, organisations, report, today, pr
                 listing_versions.record_import(service)
             if not service.is_published:  # in the file again after being pruned
                 service.status, changed = ListingStatus.PUBLISHED, True
-            outcome = "updated" if changed else "unchanged"
+            outcome = "updated" if changed else SITE_KEPT if kept_site else "unchanged"
         waiting = _apply_waiting_time(service, entry["waiting_time"])
         if waiting == "kept":
             report.count("services", "kept")
         elif waiting == "added" and outcome == "unchanged":
             outcome = "updated"
-        if outcome != "unchanged":
+        if outcome == SITE_KEPT and waiting == "added":
+            service.updated_at = utcnow()
+        elif outcome != "unchanged" and outcome != SITE_KEPT:
             service.last_reviewed = today
             service.updated_at = utcnow()  # also when only a location or schedule changed
         report.count("services", outcome)

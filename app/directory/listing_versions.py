@@ -60,6 +60,20 @@ def ensure_history_start(service: Service) -> None:
                     else "Changed by an import of the directory file")
 
 
+# Versions made in the site (an approved edit or new listing, an admin's restore), as
+# opposed to by an import ("initial", "outside").
+SITE_SOURCES = ("edit", "new", "restore")
+
+
+def changed_in_site(service: Service) -> bool:
+    """Whether the listing was last written in the site, after the last import that wrote
+    it: an import then leaves it alone (services-yml.md) unless told to overwrite."""
+    with db.session.no_autoflush:
+        latest = db.session.scalar(select(ListingVersion.source).where(
+            ListingVersion.service_id == service.id).order_by(ListingVersion.number.desc()).limit(1))
+    return latest in SITE_SOURCES
+
+
 def record_import(service: Service) -> None:
     """A version for what an import of the directory file just wrote over the listing."""
     _record_version(service, source="outside", created_by=IMPORT_ACTOR,

@@ -2,7 +2,11 @@
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
 
+import yaml
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -19,14 +23,33 @@ _LISTING_LOADERS = (
 )
 
 
+PLACEHOLDER_SETTINGS = {"name": "Family Support Directory", "area": "your area",
+                        "safeguarding": "If a child is in immediate danger, call 999."}
+# The settings this process last read, for pages shown while the database is unreachable.
+_last_known: dict[str, str] = {}
+
+
 def directory_settings() -> DirectorySettings:
     """The directory's name and safeguarding message; a placeholder before any import."""
     settings = db.session.scalar(select(DirectorySettings))
     if settings is None:
-        return DirectorySettings(
-            name="Family Support Directory", area="your area",
-            safeguarding="If a child is in immediate danger, call 999.")
+        return DirectorySettings(**PLACEHOLDER_SETTINGS)
+    _last_known.update(name=settings.name, area=settings.area, safeguarding=settings.safeguarding)
     return settings
+
+
+def offline_directory_settings() -> SimpleNamespace:
+    """The name and safeguarding message without the database: as this process last read
+    them, else from the services file, else the placeholder."""
+    if _last_known:
+        return SimpleNamespace(**_last_known)
+    try:
+        text = Path(current_app.config["SERVICES_FILE"]).read_text(encoding="utf-8")
+        block = (yaml.safe_load(text) or {}).get("directory") or {}
+        found = {key: " ".join(str(block[key]).split()) for key in PLACEHOLDER_SETTINGS if block.get(key)}
+    except (OSError, yaml.YAMLError, AttributeError):
+        found = {}
+    return SimpleNamespace(**{**PLACEHOLDER_SETTINGS, **found})
 
 
 def published() -> select:

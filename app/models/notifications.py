@@ -31,7 +31,8 @@ class Notification(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     last_error: Mapped[str | None] = mapped_column(db.Text)
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
-    # Given up after MAIL_MAX_ATTEMPTS: stays here for an admin to see and retry.
+    # Given up (MAIL_MAX_ATTEMPTS refusals, or temporary failures for MAIL_RETRY_WINDOW_HOURS):
+    # stays here for an admin to see and retry.
     failed_at: Mapped[datetime | None]
 
     referral: Mapped["Referral | None"] = relationship()

@@ -5,13 +5,15 @@ the change it announces was committed. `send_due` sends what is due over SMTP: e
 message is first claimed with a lease (a conditional UPDATE, committed), then sent, then
 marked sent in its own commit. Two senders (cron and the app's background thread) never
 send the same message at once, and a crash between sending and marking can send a message
-at most once more, after the lease ends. Failures are retried with exponential back-off
-until MAIL_MAX_ATTEMPTS, then the message stays as failed for an admin to see.
+at most once more, after the lease ends. Failures are retried with exponential back-off:
+permanent refusals (5xx) until MAIL_MAX_ATTEMPTS, temporary ones (4xx, the server down)
+for MAIL_RETRY_WINDOW_HOURS; then the message stays as failed for an admin to see.
 """
 
 import contextlib
 import re
 import smtplib
+import sys
 import threading
 import uuid
 from collections.abc import Iterable
@@ -68,7 +70,7 @@ def send_due(now: datetime | None = None, *, only: Iterable[int] | None = None,
     report = SendReport()
     config = current_app.config
     ids = _due_ids(now, only, limit)
-    connection: smtplib.SMTP | None = None
+    connection: smtplib.SMTP | ConsoleConnection | None = None
     try:
         for notification_id in ids:
             notification = _claim(notification_id, now)
@@ -124,7 +126,21 @@ def _claim(notification_id: int, now: datetime) -> Notification | None:
     return notification
 
 
-def _connect(config) -> smtplib.SMTP:
+class ConsoleConnection:
+    """MAIL_BACKEND=console (development without a mail server): each email is printed to
+    the console instead, so a newcomer trying a referral sees what would arrive."""
+
+    def send_message(self, message: EmailMessage) -> None:
+        print(f"\n----- email (MAIL_BACKEND=console) -----\n{message.as_string()}"
+              "----- end of email -----", file=sys.stderr, flush=True)
+
+    def quit(self) -> None:
+        pass
+
+
+def _connect(config) -> smtplib.SMTP | ConsoleConnection:
+    if config.get("MAIL_BACKEND") == "console":
+        return ConsoleConnection()
     connection = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"],
                               timeout=config["MAIL_TIMEOUT"])
     if config["MAIL_USE_TLS"]:
@@ -199,12 +215,20 @@ def redact_links(body: str) -> str:
 
 
 def _record_failure(notification: Notification, error: Exception, now: datetime) -> bool:
-    """Schedules the next try (doubling each time, up to the cap); True when this was the
-    last allowed. Only a refusal of this message counts towards giving up: while the
-    server is down or unreachable, every message stays queued, however long that lasts."""
-    notification.last_error = _describe(error)[:2000]
-    maximum = current_app.config["MAIL_MAX_ATTEMPTS"]
-    gave_up = notification.attempts >= maximum and not _server_problem(error)
+    """Schedules the next try (doubling each time, up to the cap); True when it gives up.
+
+    A permanent refusal (a 5xx answer: no such mailbox, say) gives up after MAIL_MAX_ATTEMPTS.
+    A temporary failure (a 4xx answer such as 451 from a busy server, a refused or timed-out
+    connection) never counts towards that: it is retried for MAIL_RETRY_WINDOW_HOURS after the
+    message was queued (days), as mail servers themselves do."""
+    permanent = is_permanent(error)
+    config = current_app.config
+    label = PERMANENT if permanent else TEMPORARY
+    notification.last_error = f"{label}: {_describe(error)}"[:2000]
+    if permanent:
+        gave_up = notification.attempts >= config["MAIL_MAX_ATTEMPTS"]
+    else:
+        gave_up = now >= retry_until(notification)
     if gave_up:
         notification.failed_at = now
     else:
@@ -213,10 +237,38 @@ def _record_failure(notification: Notification, error: Exception, now: datetime)
     return gave_up
 
 
+PERMANENT, TEMPORARY = "permanent", "temporary"
+
+
+def retry_until(notification: Notification) -> datetime:
+    """When temporary failures stop being retried."""
+    return notification.created_at + timedelta(hours=current_app.config["MAIL_RETRY_WINDOW_HOURS"])
+
+
+def failure_kind(notification: Notification) -> str | None:
+    """"permanent" or "temporary" for the admin's page, from the last error (None: no error)."""
+    error = notification.last_error or ""
+    return next((kind for kind in (PERMANENT, TEMPORARY) if error.startswith(kind + ":")), None)
+
+
 def backoff(attempts: int) -> timedelta:
     """The wait after the given number of failed tries: base, 2×base, 4×base…, capped."""
     base = current_app.config["MAIL_RETRY_SECONDS"]
     return min(timedelta(seconds=base * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def is_permanent(error: Exception) -> bool:
+    """SMTP says which: 5xx is permanent, 4xx temporary (RFC 5321, 4.2.1). A server that
+    cannot take this address at all (non-ASCII without SMTPUTF8) is permanent too; a
+    connection refused, reset or timed out is temporary."""
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 500 <= error.smtp_code < 600
+    return False
 
 
 def _server_problem(error: Exception) -> bool:
@@ -282,3 +334,31 @@ def send_in_background(app: Flask, notification_ids: list[int]) -> threading.Thr
     thread = threading.Thread(target=run, name="notify-send", daemon=True)
     thread.start()
     return thread
+
+
+def start_sending_in_development(app: Flask) -> None:
+    """MAIL_SEND_EVERY_SECONDS > 0 (development's default): the app sends the outbox itself
+    every so often, started by its first request (not by CLI commands), so emails arrive
+    without cron and `flask notify send`. Production leaves it 0: cron sends."""
+    every = app.config.get("MAIL_SEND_EVERY_SECONDS") or 0
+    if every <= 0:
+        return
+    started, stop = threading.Event(), threading.Event()
+    app.extensions["outbox_sender_stop"] = stop
+
+    def loop() -> None:
+        while not stop.is_set():
+            with app.app_context():
+                try:
+                    send_due()
+                except Exception:  # a mail or database problem: try again next time
+                    app.logger.exception("Sending the outbox failed")
+                finally:
+                    db.session.remove()
+            stop.wait(every)
+
+    @app.before_request
+    def start_sender() -> None:
+        if not started.is_set():
+            started.set()
+            threading.Thread(target=loop, name="outbox-sender", daemon=True).start()

@@ -10,6 +10,7 @@ from datetime import datetime
 from geopy.distance import great_circle
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import ServiceUnavailable
 
 from app import search
 from app.extensions import db
@@ -296,6 +297,9 @@ def near(postcode: str, proximity: float | None) -> Near | None:
     except postcodes.InvalidPostcode:
         raise BadFilter("postcode", "postcode must be a UK postcode or outcode, "
                                     f"such as GU21 6XX: '{postcode.strip()[:20]}' is not") from None
+    except postcodes.PlaceLookupUnavailable:
+        raise ServiceUnavailable("The geocoder that places this postcode did not answer in time: "
+                                 "try again in a few minutes, or give the postcode's district") from None
     if place is None:
         raise BadFilter("postcode", f"postcode {postcode.strip()[:20]} was not found")
     district = postcodes.area_for(place) if place.lad_code else postcodes.area_for_outcode(place.outcode)

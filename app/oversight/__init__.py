@@ -64,7 +64,7 @@ Where things are counted:
   so the database counts them too: each day (in England's time, `LondonDate`) becomes a
   day number (`DayNumber`), and working days between two day numbers are weekdays by
   arithmetic less the listed bank holidays in between (`working_days_through`, generated
-  from dates.BANK_HOLIDAYS; a test checks it against dates.py). The database
+  from dates.bank_holidays; a test checks it against dates.py). The database
   then returns how many referrals took each number of days, and the median and 90th
   percentile are read off that histogram: a few dozen rows, whatever the volume.
 - Service-level figures (waits, reviews) have one row per service at most: the medians of

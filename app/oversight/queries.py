@@ -200,9 +200,7 @@ def working_days_through(day_sql: str, holidays: list[int]) -> str:
 
 
 def _holidays_between(first: date, last: date) -> list[int]:
-    # Every listed holiday is a weekday (substitute days replace weekend ones).
-    return [day_number(day) for day in sorted(dates.BANK_HOLIDAYS)
-            if first <= day <= last and day.weekday() < 5]
+    return [day_number(day) for day in dates.bank_holidays(first, last)]
 
 
 def last_day_sent_past(today: date, within: int) -> date:

@@ -1,7 +1,8 @@
 """Postcodes: normalising, validating, loading the postcode table and looking places up.
 
 Lookup falls back from the unit postcode to its outcode centroid, and only when
-configured to an online geocoder (geopy, 2 s timeout, results cached).
+configured to an online geocoder (geopy, one 2 s deadline in all and no retries, results
+found cached; a geocoder that fails raises PlaceLookupUnavailable, so the page can say so).
 """
 
 import csv
@@ -25,6 +26,10 @@ _OUTCODE_RE = re.compile(rf"^{_OUTWARD}$")
 
 class InvalidPostcode(ValueError):
     """Not a UK postcode (unit or outcode)."""
+
+
+class PlaceLookupUnavailable(RuntimeError):
+    """The online geocoder did not answer in time (or at all): not known to be unknown."""
 
 
 def normalise_postcode(raw: str) -> str:
@@ -66,7 +71,8 @@ class Place:
 def lookup(raw: str) -> Place | None:
     """Find a postcode or outcode. None when it is valid but unknown everywhere.
 
-    Raises InvalidPostcode when the text is not a UK postcode at all.
+    Raises InvalidPostcode when the text is not a UK postcode at all, and
+    PlaceLookupUnavailable when only the geocoder could say and it failed.
     """
     query = normalise_postcode_or_outcode(raw)
     if " " in query:
@@ -115,18 +121,21 @@ def _geocoder(name: str, user_agent: str, timeout: float, domain: str = "", sche
     from geopy.exc import GeopyError
     from geopy.geocoders import get_geocoder_for_service
 
-    options = {"user_agent": user_agent, "timeout": timeout}
+    from app.places.deadline_http import DeadlineAdapter
+
+    # geopy's default adapter retries twice, each try with its own per-read timeout.
+    options = {"user_agent": user_agent, "timeout": timeout, "adapter_factory": DeadlineAdapter}
     if domain:
         options.update(domain=domain, scheme=scheme)
     geocoder = get_geocoder_for_service(name)(**options)
 
-    @lru_cache(maxsize=4096)
+    @lru_cache(maxsize=4096)  # a failure raises, so it is not cached: the next search tries again
     def geocode(query: str) -> tuple[float, float] | None:
         try:
             found = geocoder.geocode(f"{query}, United Kingdom")
-        except GeopyError:
-            current_app.logger.warning("geocoder %s failed for %s", name, outcode_of(query))
-            return None
+        except GeopyError as error:
+            current_app.logger.warning("geocoder %s failed for %s: %s", name, outcode_of(query), error)
+            raise PlaceLookupUnavailable(str(error)) from None
         return (found.latitude, found.longitude) if found else None
 
     return geocode

@@ -29,9 +29,9 @@ def flag_overdue_command() -> None:
     not decided in 20 (run it daily)."""
     today = dates.today_in_england()
     if not dates.covered(today):
-        click.echo(f"Warning: the bank holidays of {today.year} are not listed in "
-                   "app/dates.py, so only weekends are skipped and flags may come "
-                   "early. Add them.", err=True)
+        click.echo(f"Warning: the bank holidays of {today.year} are not listed in the "
+                   "`holidays` package (pinned in pyproject.toml), so only weekends are skipped "
+                   "and flags may come early. Upgrade it.", err=True)
     flagged = deadlines.flag_overdue()
     for item in flagged:
         click.echo(f"{item.referral.reference}\t{item.kind}\t{item.working_days} working days\t"

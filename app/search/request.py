@@ -28,6 +28,7 @@ class SearchForm:
     page: int = 1
     place: postcodes.Place | None = None
     outside_area: bool = False
+    place_unavailable: bool = False  # the geocoder did not answer: nothing is known about it
 
     @property
     def is_empty(self) -> bool:
@@ -95,6 +96,12 @@ def _apply_postcode(form: SearchForm) -> None:
     except postcodes.InvalidPostcode:
         form.errors["postcode"] = gettext(
             "Enter a real postcode, like GU21 6XX, or the first part of it, like GU21")
+        return
+    except postcodes.PlaceLookupUnavailable:
+        form.place_unavailable = True
+        form.criteria.area = "all"
+        if form.criteria.sort == "distance":
+            form.criteria.sort = "relevance"
         return
     if place is None:
         form.outside_area = True

@@ -1,10 +1,11 @@
 """Jinja filters and globals: how dates, waits, days and languages read on the page."""
 
+import contextlib
 from datetime import date, datetime
 from urllib.parse import quote
 
 from babel import Locale
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask_babel import (
     format_date,
     format_time,
@@ -19,6 +20,7 @@ from markupsafe import Markup, escape
 from app.dates import today_in_england
 from app.directory import listings
 from app.directory.opening import opening_status
+from app.extensions import DATABASE_UNAVAILABLE, database_unreachable, db
 from app.models import Location, WaitingStatus, WaitingTime
 
 DAY_NAMES = {"mon": lazy_gettext("Monday"), "tue": lazy_gettext("Tuesday"),
@@ -149,4 +151,14 @@ def register_templating(app: Flask) -> None:
 
     @app.context_processor
     def directory_context() -> dict:
-        return {"directory": listings.directory_settings(), "today": today()}
+        if not g.get("database_unavailable"):
+            try:
+                return {"directory": listings.directory_settings(), "today": today()}
+            except DATABASE_UNAVAILABLE as error:  # any page (a 400, say) while it is down
+                if not database_unreachable(error):
+                    raise
+                g.database_unavailable, g.user = True, None
+                with contextlib.suppress(Exception):
+                    db.session.rollback()
+        # The 503 page, or a page made while the database is down: nothing from it.
+        return {"directory": listings.offline_directory_settings(), "today": today()}

@@ -3,7 +3,7 @@ production), driven in Debian's Chromium through Playwright, at a phone size (39
 touch) and at desktop width, with JavaScript on and off.
 
 One server for the whole run and one browser for each module; every test gets a fresh
-browser context (its own cookies, so its own shortlist). Without /usr/bin/chromium (scripts/setup installs it)
+browser context (its own cookies, so its own shortlist). Without /usr/bin/chromium (scripts/test installs it)
 the tests skip, or fail when REQUIRE_BROWSER is set, as in CI.
 """
 
@@ -42,7 +42,7 @@ DEVICES: dict[str, dict[str, Any]] = {
 def _unavailable(reason: str) -> None:
     if os.environ.get("REQUIRE_BROWSER"):
         pytest.fail(f"REQUIRE_BROWSER is set but {reason}", pytrace=False)
-    pytest.skip(f"{reason}: scripts/setup installs it")
+    pytest.skip(f"{reason}: scripts/install-browser (run by scripts/test) installs it")
 
 
 # -- the app, served for real ----------------------------------------------------------

@@ -416,3 +416,56 @@ def test_values_longer_than_the_listing_can_hold_are_refused_on_the_form(people)
         assert f'href="{anchor}"' in page, anchor
     assert "200 characters" in page and "500 characters" in page
     assert db.session.scalar(select(ListingChange)) is None
+
+
+# -- imports keep changes made in the site (services-yml.md) -----------------------------
+
+def test_an_older_file_does_not_undo_an_approved_change_unless_asked(people, cli, tmp_path):
+    older = tmp_path / "services.yml"  # written before the change below
+    older.write_text((ROOT / "services.yml").read_text(encoding="utf-8"), encoding="utf-8")
+    change = propose(people["ours"], contact_phone="01632 960771")
+    people["admin"].post(f"/admin/approvals/{change.id}", data={"publish": change.fields, "approve": "y"})
+    # The same older file, with one other listing changed in it: that one is written.
+    content = older.read_text(encoding="utf-8")
+    their_summary = db.session.get(Service, THEIR_SERVICE).summary
+    older.write_text(content.replace(their_summary, "A summary changed in the file."), encoding="utf-8")
+
+    result = cli.invoke(args=["directory", "import", str(older)])
+    assert result.exit_code == 0, result.output
+    assert "1 kept (changed in the site)" in result.output
+    assert f"kept (changed in the site): {OUR_SERVICE}" in result.output
+    db.session.expire_all()
+    assert db.session.get(Service, OUR_SERVICE).contact_phone == "01632 960771"
+    assert db.session.get(Service, THEIR_SERVICE).summary == "A summary changed in the file."
+
+    dry = cli.invoke(args=["directory", "import", "--dry-run", "--overwrite-site-changes", str(older)])
+    assert "0 kept (changed in the site)" in dry.output
+    assert db.session.get(Service, OUR_SERVICE).contact_phone == "01632 960771"
+
+    forced = cli.invoke(args=["directory", "import", "--overwrite-site-changes", str(older)])
+    assert forced.exit_code == 0 and "0 kept (changed in the site)" in forced.output
+    db.session.expire_all()
+    assert db.session.get(Service, OUR_SERVICE).contact_phone != "01632 960771"
+    sources = [v.source for v in listing_versions.versions(db.session.get(Service, OUR_SERVICE))]
+    assert sources[-2:] == ["edit", "outside"]
+    # Written by an import again: the next file's change to it is applied as usual.
+    again = parse_directory_file(older.read_text(encoding="utf-8"))
+    next(e for e in again.services if e["id"] == OUR_SERVICE)["summary"] = "Newer file's summary."
+    report = directory_sync.import_directory(again)
+    assert report.site_changes_kept == []
+    assert db.session.get(Service, OUR_SERVICE).summary == "Newer file's summary."
+
+
+def test_a_restore_in_the_site_is_kept_too(people):
+    service = db.session.get(Service, OUR_SERVICE)
+    original = service.summary
+    change = propose(people["ours"], summary="An edited summary.")
+    people["admin"].post(f"/admin/approvals/{change.id}", data={"publish": change.fields, "approve": "y"})
+    people["admin"].post(f"/admin/services/{OUR_SERVICE}/versions/1/restore", data={"reason": "Back"})
+    db.session.expire_all()
+    assert db.session.get(Service, OUR_SERVICE).summary == original
+    content = parse_directory_file((ROOT / "services.yml").read_text(encoding="utf-8"))
+    next(e for e in content.services if e["id"] == OUR_SERVICE)["summary"] = "From an old file."
+    report = directory_sync.import_directory(content)
+    assert report.site_changes_kept == [OUR_SERVICE]
+    assert db.session.get(Service, OUR_SERVICE).summary == original

@@ -54,10 +54,14 @@ class Inbox:
         self.lock = threading.Lock()
 
     refuse: set[str] = {"refused@example.org"}
+    # Answered "try again later", as a busy or greylisting server does.
+    busy: set[str] = {"busy@example.org"}
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if address in self.refuse:
             return "550 No such user here"
+        if address in self.busy:
+            return "451 4.7.1 Busy: try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -315,8 +315,8 @@ def test_references_are_easy_to_read_out():
 # -- late referrals, in working days ------------------------------------------------------------
 
 def test_working_days_skip_weekends_and_bank_holidays():
-    assert all(day.weekday() < 5 for day in dates.BANK_HOLIDAYS)
-    assert len(dates.BANK_HOLIDAYS) == 32
+    listed = dates.bank_holidays(date(2025, 1, 1), date(2028, 12, 31))
+    assert all(day.weekday() < 5 for day in listed) and len(listed) == 32
     christmas_eve = date(2026, 12, 24)  # then 25 and 28 December and 1 January are holidays
     assert dates.add_working_days(christmas_eve, 5) == date(2027, 1, 5)
     assert dates.full_working_days_between(christmas_eve, date(2027, 1, 5)) == 4
@@ -324,16 +324,19 @@ def test_working_days_skip_weekends_and_bank_holidays():
     assert dates.full_working_days_between(date(2026, 11, 2), date(2026, 11, 10)) == 5
     # 23:30 UTC on 30 June is already 1 July in England.
     assert dates.local_date(datetime(2026, 6, 30, 23, 30)) == date(2026, 7, 1)
-    assert dates.covered(date(2028, 12, 31)) and not dates.covered(date(2029, 1, 1))
+    # Years past the hand-kept list's last (2028) come from the holidays package.
+    assert dates.covered(date(2035, 12, 31)) and not dates.covered(date(2101, 1, 1))
+    assert not dates.is_working_day(date(2031, 12, 25))
+    assert dates.add_working_days(date(2032, 12, 24), 1) == date(2032, 12, 29)  # Sat 25: 27, 28
     # New Year's Day 2028 is a Saturday: Monday 3 January is the holiday.
     assert dates.add_working_days(date(2027, 12, 31), 1) == date(2028, 1, 4)
 
 
 def test_flag_overdue_warns_when_the_bank_holidays_of_this_year_are_not_listed(service, cli, monkeypatch):
-    monkeypatch.setattr(dates, "today_in_england", lambda: date(2029, 1, 8))
+    monkeypatch.setattr(dates, "today_in_england", lambda: date(2101, 1, 10))
     result = cli.invoke(args=["referrals", "flag-overdue"])
     assert result.exit_code == 0
-    assert "bank holidays of 2029 are not listed" in result.output
+    assert "bank holidays of 2101 are not listed" in result.output
     monkeypatch.undo()
     assert "not listed" not in cli.invoke(args=["referrals", "flag-overdue"]).output
 

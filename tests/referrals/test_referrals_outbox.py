@@ -5,6 +5,7 @@ import re
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -122,7 +123,71 @@ def test_a_message_refused_again_and_again_is_given_up_and_shows_for_an_admin(ap
         assert db.session.get(Notification, notification.id).state == "queued"
         assert outbox.send_due().failed == 1
     finally:
-        app.config["MAIL_MAX_ATTEMPTS"] = 8
+        app.config["MAIL_MAX_ATTEMPTS"] = 3
+
+
+@pytest.fixture
+def admin_outbox(app, referrals_db):
+    """The admin's outbox page, as a function (signing in clears the outbox: do it first)."""
+    from tests.accounts.test_accounts import clear_people
+    from tests.conftest import make_user, sign_in
+
+    clear_people()
+    client = app.test_client()
+    sign_in(client, make_user("admin@partnership.example.org", role="admin"))
+    return lambda: client.get("/admin/outbox").get_data(as_text=True)
+
+
+def _try_until(notification: Notification, tries: int, now):
+    for _ in range(tries):
+        now = max(now, db.session.get(Notification, notification.id).next_attempt_at)
+        outbox.send_due(now)
+    db.session.refresh(notification)
+    return now
+
+
+def test_a_busy_server_451_is_retried_for_days_not_given_up_after_a_few_tries(app, admin_outbox, smtp_up,
+                                                                          monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_MAX_ATTEMPTS", 3)
+    monkeypatch.setitem(app.config, "MAIL_RETRY_WINDOW_HOURS", 120)
+    notification = outbox.queue_email("busy@example.org", "Your referral", "Body", kind="test")
+    db.session.commit()
+    now = _try_until(notification, 10, utcnow())  # far past 3 tries: about a day of 451s
+    assert notification.state == "queued" and notification.attempts == 10
+    assert "451" in notification.last_error and outbox.failure_kind(notification) == "temporary"
+    page = admin_outbox()
+    assert "Temporary failure" in page and "Retried until" in page
+
+    smtp_up.inbox.busy = set()  # the server has caught up
+    now = _try_until(notification, 1, now)
+    assert notification.state == "sent"
+    assert [m["To"] for m in smtp_up.inbox.messages] == ["busy@example.org"]
+
+
+def test_temporary_failures_are_given_up_when_the_window_ends(app, admin_outbox, smtp_up, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_RETRY_WINDOW_HOURS", 48)
+    notification = outbox.queue_email("busy@example.org", "Your referral", "Body", kind="test")
+    db.session.commit()
+    _try_until(notification, 12, utcnow())
+    assert notification.state == "queued"
+    outbox.send_due(notification.created_at + timedelta(hours=48, minutes=1))
+    db.session.refresh(notification)
+    assert notification.state == "failed"
+    page = admin_outbox()
+    assert "Given up" in page and "Failed temporarily until its retry period ended" in page
+
+
+def test_a_permanent_550_is_given_up_after_max_attempts_and_shown_as_refused(app, admin_outbox, smtp_up,
+                                                                          monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_MAX_ATTEMPTS", 2)
+    notification = outbox.queue_email("refused@example.org", "Your referral", "Body", kind="test")
+    db.session.commit()
+    now = _try_until(notification, 1, utcnow())
+    assert notification.state == "queued" and outbox.failure_kind(notification) == "permanent"
+    assert "Refused" in admin_outbox()
+    _try_until(notification, 1, now)
+    assert notification.state == "failed" and notification.attempts == 2
+    assert "Refused by the mail server" in admin_outbox()
 
 
 def test_an_address_the_server_cannot_take_fails_alone_and_is_given_up(app, referrals_db, smtp):
@@ -140,7 +205,7 @@ def test_an_address_the_server_cannot_take_fails_alone_and_is_given_up(app, refe
         db.session.refresh(unusual)
         assert unusual.state == "failed" and "SMTPNotSupportedError" in unusual.last_error
     finally:
-        app.config["MAIL_MAX_ATTEMPTS"] = 8
+        app.config["MAIL_MAX_ATTEMPTS"] = 3
 
 
 def test_a_long_run_claims_with_a_lease_from_the_clock_not_from_its_start(referrals_db):

@@ -183,7 +183,9 @@ def audit_log():
 @admin_required
 def emails_not_sent():
     return render_template("admin/outbox.html", notifications=outbox.needs_attention(),
-                           shown_recipient=outbox.shown_recipient, shown_error=outbox.shown_error)
+                           shown_recipient=outbox.shown_recipient, shown_error=outbox.shown_error,
+                           failure_kind=outbox.failure_kind, retry_until=outbox.retry_until,
+                           max_attempts=current_app.config["MAIL_MAX_ATTEMPTS"])
 
 
 @bp.route("/outbox/<int:notification_id>/retry", methods=["POST"])

@@ -1,12 +1,14 @@
 """Error pages in the site's own style, and JSON-free plain 4xx for bad requests."""
 
-from flask import Flask, render_template
+import contextlib
+
+from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import BadRequest, Conflict, HTTPException
 
-from app.extensions import db
+from app.extensions import DATABASE_UNAVAILABLE, database_unreachable, db
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -37,10 +39,30 @@ def register_error_handlers(app: Flask) -> None:
                               "not saved. Go back, reload the page to see the latest, and try again."))
         return render_template("errors/4xx.html", error=conflict), 409
 
+    def database_unavailable(error: Exception):
+        if not database_unreachable(error):
+            return unexpected_error(error)
+        app.logger.error("Database unavailable: %s", error)
+        g.database_unavailable = True
+        g.user = None  # the staff bar would read the account from the database
+        with contextlib.suppress(Exception):  # the connection may be gone
+            db.session.rollback()
+        # A referral's answers stay in the session: the send button can simply be pressed again.
+        sending = request.method == "POST" and request.endpoint == "referrals.step" and (
+            (request.view_args or {}).get("step") == "check")
+        return render_template("errors/503.html", sending=sending), 503, {"Retry-After": "60"}
+
+    for kind in DATABASE_UNAVAILABLE:
+        app.register_error_handler(kind, database_unavailable)
+
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         app.logger.exception("Unhandled error")
         # A failed statement leaves PostgreSQL's transaction aborted; the error page
         # itself reads the database, so start afresh.
         db.session.rollback()
-        return render_template("errors/500.html"), 500
+        try:
+            return render_template("errors/500.html"), 500
+        except Exception:  # the page's own reads failed too: show it without the database
+            g.database_unavailable, g.user = True, None
+            return render_template("errors/500.html"), 500

@@ -12,6 +12,7 @@ from flask_babel import get_locale, gettext
 from app import rate_limits, referrals
 from app.activity import page_views
 from app.directory import listings
+from app.extensions import database_unreachable
 from app.models.directory import AccessRoute, Service
 from app.models.referrals import ReferrerType
 from app.notifications import outbox
@@ -279,7 +280,9 @@ def _submit(service: Service, journey: dict, form: CheckForm):
                                   referrer_token=journey["token"] if professional else None)
     except referrals.IncompleteAnswers:
         return redirect(_step_url(service, state.first_missing(journey) or "who"))
-    except Exception:
+    except Exception as error:
+        if database_unreachable(error):
+            raise  # the site's 503 page, which needs no database, says it was not sent
         # Nothing was saved (the service layer rolled back): say so, keep the answers.
         current_app.logger.exception("A referral could not be saved")
         return render_template("referrals/not_sent.html", service=service), 500
