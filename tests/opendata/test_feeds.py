@@ -11,6 +11,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app import oversight
+from app.directory import directory_sync
 from app.extensions import db
 from app.models import Approval, Feed, FeedListing, Organisation, Service
 from app.opendata import feeds
@@ -131,6 +133,18 @@ def test_a_paged_feed_is_read_whole_then_only_what_changed_and_deletions_are_not
         assert client.get(f"/services/{fleet.id}").status_code == 404
         feeds.decide(feeds.get_listing(fleet.id), approve=True)
         assert "Listed by Hampshire" in client.get(f"/services/{fleet.id}").get_data(as_text=True)
+        # Public now, but no referral through this site: the other directory keeps it.
+        assert client.get(f"/services/{fleet.id}/refer").status_code == 404
+        # Oversight counts it apart from the directory's own; export leaves it out, and
+        # this directory's API does not publish it again (its feed does).
+        figures = {row[0]: row[1] for row in oversight.overview(
+            oversight.parse_scope({"district": "all"})).table("summary").rows}
+        assert figures["Services on offer"] == 0
+        assert figures["Services listed by other directories' feeds"] == 1
+        exported = directory_sync.export_directory()
+        assert "Fleet" not in exported and "Example Organization" not in exported
+        assert client.get("/api/v1/services").get_json()["total_items"] == 0
+        assert client.get(f"/api/v1/services/{fleet.uuid}").status_code == 404
 
         # One service changes: the next pull asks only for changes since the last pull.
         server.requests.clear()
