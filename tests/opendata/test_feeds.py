@@ -257,3 +257,32 @@ def test_a_feed_never_overwrites_a_listing_this_directory_maintains(surrey_to_ch
     db.session.refresh(own)
     assert (own.name, own.description, own.organisation_id) == before
     assert feeds.listed_by(own) is None
+
+
+# -- the admin page ----------------------------------------------------------------------
+
+def test_an_admin_chooses_how_a_feed_publishes_and_approves_its_services(
+        empty_directory, example, client, app, monkeypatch):
+    from tests.conftest import make_user, sign_in
+
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
+    server = FeedServer()
+    server.add(a_service(example, "Family Hub Andover"))
+    with serving(server):
+        feed = add_feed(server)
+        feeds.pull(feed)
+    sign_in(client, make_user("admin@example.org", role="admin"))
+    page = client.get("/admin/feeds")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Hampshire" in html and "Waiting for approval (1)" in html
+
+    client.post(f"/admin/feeds/{feed.id}/publishing", data={"publishing": "at-once"})
+    assert feeds.get_feed("Hampshire").publish_at_once is True
+    assert client.post(f"/admin/feeds/{feed.id}/publishing", data={"publishing": "x"}).status_code == 400
+
+    service = db.session.scalar(select(Service))
+    assert client.get(f"/services/{service.id}").status_code == 404
+    client.post(f"/admin/feeds/listings/{service.id}", data={"decision": "approve"})
+    assert client.get(f"/services/{service.id}").status_code == 200
+    assert "Waiting for approval (0)" in client.get("/admin/feeds").get_data(as_text=True)
