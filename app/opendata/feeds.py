@@ -264,7 +264,17 @@ def _apply(feed: Feed, documents: dict[str, dict], every_id: set[str] | None,
                 _show_or_hide(listing)
                 report.counts["vanished"] += 1
         feed.full_list_at = started
+    _remove_unused_organisations(feed)
     feed.pulled_at, feed.last_error, feed.last_error_at = started, None, None
+
+
+def _remove_unused_organisations(feed: Feed) -> None:
+    """A feed's organisation none of its services names any more (renamed there) goes."""
+    db.session.flush()
+    for organisation in db.session.scalars(select(Organisation).where(
+            Organisation.id.startswith(f"feed-{slug(feed.name)}-", autoescape=True),
+            ~Organisation.services.any())):
+        db.session.delete(organisation)
 
 
 def _maintained_elsewhere(feed: Feed) -> dict[str, str]:

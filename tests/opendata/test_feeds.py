@@ -286,3 +286,19 @@ def test_an_admin_chooses_how_a_feed_publishes_and_approves_its_services(
     client.post(f"/admin/feeds/listings/{service.id}", data={"decision": "approve"})
     assert client.get(f"/services/{service.id}").status_code == 200
     assert "Waiting for approval (0)" in client.get("/admin/feeds").get_data(as_text=True)
+
+
+def test_an_organisation_renamed_in_the_feed_leaves_no_orphan_behind(empty_directory, example):
+    server = FeedServer()
+    service = a_service(example, "Family Hub Andover")
+    server.add(service)
+    with serving(server):
+        feed = add_feed(server, at_once=True)
+        feeds.pull(feed)
+        renamed = copy.deepcopy(service)
+        renamed["organization"]["name"] = "Andover Family Trust"
+        renamed["last_modified"] = "2999-01-01T00:00:00Z"
+        server.add(renamed)
+        assert feeds.pull(feed).counts["updated"] == 1
+    assert db.session.scalars(select(Organisation.name)).all() == ["Andover Family Trust"]
+    assert "Andover Family Trust" not in directory_sync.export_directory()
