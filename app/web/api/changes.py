@@ -15,8 +15,6 @@ from app.web.api.routes import InvalidParameter, _whole_number, v1
 ATOM = "http://www.w3.org/2005/Atom"
 TOMBSTONES = "http://purl.org/atompub/tombstones/1.0"
 CACHE_SECONDS = 60
-ET.register_namespace("", ATOM)
-ET.register_namespace("at", TOMBSTONES)
 
 
 def _when(moment: datetime) -> str:
@@ -36,16 +34,16 @@ def changes_feed() -> Response:
     if number > page.total_pages:
         raise InvalidParameter("page", f"page must be from 1 to {page.total_pages}, not {number}")
     name = listings.directory_settings().name or "Family support directory"
-    feed = ET.Element(f"{{{ATOM}}}feed")
-    _add(feed, f"{{{ATOM}}}id", "urn:uuid:" + stable_id("changes-feed"))
-    _add(feed, f"{{{ATOM}}}title", f"{name}: listing changes")
-    _add(feed, f"{{{ATOM}}}updated", _when(page.newest or datetime(2026, 1, 1)))
-    author = _add(feed, f"{{{ATOM}}}author")
-    _add(author, f"{{{ATOM}}}name", name)
-    _add(author, f"{{{ATOM}}}uri", url_for("api.developers", _external=True))
+    feed = ET.Element("feed", {"xmlns": ATOM, "xmlns:at": TOMBSTONES})
+    _add(feed, "id", "urn:uuid:" + stable_id("changes-feed"))
+    _add(feed, "title", f"{name}: listing changes")
+    _add(feed, "updated", _when(page.newest or datetime(2026, 1, 1)))
+    author = _add(feed, "author")
+    _add(author, "name", name)
+    _add(author, "uri", url_for("api.developers", _external=True))
 
     def page_link(rel: str, to: int) -> None:
-        _add(feed, f"{{{ATOM}}}link", rel=rel, type="application/atom+xml",
+        _add(feed, "link", rel=rel, type="application/atom+xml",
              href=url_for(".changes_feed", page=to, _external=True) if to > 1
              else url_for(".changes_feed", _external=True))
 
@@ -59,20 +57,20 @@ def changes_feed() -> Response:
     for change in page.changes:
         json_url = url_for(".service", service_id=change.uuid, _external=True)
         if change.withdrawn:
-            gone = _add(feed, f"{{{TOMBSTONES}}}deleted-entry", ref=f"urn:uuid:{change.uuid}",
+            gone = _add(feed, "at:deleted-entry", ref=f"urn:uuid:{change.uuid}",
                         when=_when(change.at))
-            _add(gone, f"{{{ATOM}}}link", href=json_url)
-            _add(gone, f"{{{TOMBSTONES}}}comment", f"{change.name} was withdrawn from the directory")
+            _add(gone, "link", href=json_url)
+            _add(gone, "at:comment", f"{change.name} was withdrawn from the directory")
             continue
-        entry = _add(feed, f"{{{ATOM}}}entry")
-        _add(entry, f"{{{ATOM}}}id", f"urn:uuid:{change.uuid}")
-        _add(entry, f"{{{ATOM}}}title", change.name)
-        _add(entry, f"{{{ATOM}}}updated", _when(change.at))
-        _add(entry, f"{{{ATOM}}}summary", change.summary)
-        _add(entry, f"{{{ATOM}}}link", rel="alternate", type="application/json", href=json_url)
-        _add(entry, f"{{{ATOM}}}link", rel="alternate", type="text/html",
+        entry = _add(feed, "entry")
+        _add(entry, "id", f"urn:uuid:{change.uuid}")
+        _add(entry, "title", change.name)
+        _add(entry, "updated", _when(change.at))
+        _add(entry, "summary", change.summary)
+        _add(entry, "link", rel="alternate", type="application/json", href=json_url)
+        _add(entry, "link", rel="alternate", type="text/html",
              href=url_for("public.service", service_id=change.slug, _external=True))
-        _add(_add(entry, f"{{{ATOM}}}author"), f"{{{ATOM}}}name", change.organisation)
+        _add(_add(entry, "author"), "name", change.organisation)
     body = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
     response = current_app.response_class(body, mimetype="application/atom+xml")
     response.add_etag()
