@@ -1,7 +1,7 @@
 """Open Referral UK feeds taken in, and the provenance of their listings
 
-Revision ID: 0004_feeds
-Revises: 0003
+Revision ID: 0005_feeds
+Revises: 0004_search_change
 Create Date: 2026-12-08 04:45:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004_feeds'
-down_revision = '0003'
+revision = '0005_feeds'
+down_revision = '0004_search_change'
 branch_labels = None
 depends_on = None
 
