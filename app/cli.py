@@ -25,12 +25,13 @@ def register_commands(app: Flask) -> None:
     from app.accounts import cli as accounts_cli
     from app.directory import cli as directory_cli
     from app.notifications import cli as notifications_cli
+    from app.opendata import cli as opendata_cli
     from app.oversight import cli as oversight_cli
     from app.places import cli as places_cli
     from app.referrals import cli as referrals_cli
     from app.search import cli as search_cli
 
-    for domain in (accounts_cli, directory_cli, notifications_cli, oversight_cli, places_cli,
+    for domain in (accounts_cli, directory_cli, notifications_cli, opendata_cli, oversight_cli, places_cli,
                    referrals_cli, search_cli):
         for group in domain.COMMANDS:
             app.cli.add_command(group)

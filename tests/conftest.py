@@ -29,7 +29,7 @@ DIRECTORY_TABLES_IN_DELETE_ORDER = (
     "listing_version", "listing_change", "review_reminder", "feedback", "account_token", "recovery_code",
     "signin_attempt", "membership", "user_account",
     "waiting_time", "schedule", "location", "service_category", "service_area",
-    "activity_count", "service",
+    "activity_count", "feed_listing", "service", "feed",
     "organisation", "category", "area", "directory_settings", "search_record",
 )
 

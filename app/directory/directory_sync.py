@@ -33,6 +33,7 @@ from app.models import (
     Area,
     Category,
     DirectorySettings,
+    FeedListing,
     ListingStatus,
     Organisation,
     Service,
@@ -223,7 +224,7 @@ def _prune(content: DirectoryFile, report: ImportReport) -> None:
     """Withdraw services the file no longer lists (their history stays); delete other
     entries the file no longer lists once nothing refers to them."""
     in_file = {entry["id"] for entry in content.services}
-    for service in db.session.scalars(select(Service)):
+    for service in db.session.scalars(select(Service).where(_own_listing())):
         if service.id not in in_file and service.is_published:
             service.status = ListingStatus.WITHDRAWN
             report.count("services", "pruned")
@@ -239,6 +240,8 @@ def _prune(content: DirectoryFile, report: ImportReport) -> None:
         (Area, content.areas, used_areas, "areas"),
     ):
         keep = {entry["id"] for entry in entries}
+        if model is Organisation:  # other directories' organisations come from their feeds
+            keep |= set(db.session.scalars(_feed_organisation_ids()))
         for row in db.session.scalars(select(model)):
             if row.id in keep:
                 continue
@@ -248,6 +251,17 @@ def _prune(content: DirectoryFile, report: ImportReport) -> None:
                 continue
             db.session.delete(row)
             report.count(list_name, "pruned")
+
+
+# Listings taken from other directories' feeds (app/opendata/feeds.py) come from their
+# feeds: the file neither writes them nor withdraws them.
+def _own_listing():
+    return Service.id.not_in(select(FeedListing.service_id))
+
+
+def _feed_organisation_ids():
+    return (select(Service.organisation_id).join(FeedListing, FeedListing.service_id == Service.id)
+            .except_(select(Service.organisation_id).where(_own_listing())))
 
 
 # --- export ----------------------------------------------------------------------------
@@ -269,12 +283,14 @@ def export_directory() -> str:
         ],
         "organisations": [
             without_empty(canonical_organisation(org), ("description", "website", "email", "phone"))
-            for org in db.session.scalars(select(Organisation).order_by(Organisation.id))
+            for org in db.session.scalars(select(Organisation).where(
+                Organisation.id.not_in(_feed_organisation_ids())).order_by(Organisation.id))
         ],
         "services": [
             service_for_export(service)
             for service in db.session.scalars(
-                select(Service).where(Service.status == ListingStatus.PUBLISHED).order_by(Service.id)
+                select(Service).where(Service.status == ListingStatus.PUBLISHED, _own_listing())
+                .order_by(Service.id)
             )
         ],
     }

@@ -21,6 +21,7 @@ from app.accounts.audit import record_event
 from app.dates import today_in_england
 from app.extensions import db
 from app.models import (
+    FeedListing,
     ListingStatus,
     ReminderKind,
     ReviewReminder,
@@ -188,6 +189,8 @@ def _due_or_stale(today: date) -> list[Service]:
                    .having(func.max(WaitingTime.confirmed_on) < wait_cutoff))
     return list(db.session.scalars(
         select(Service).where(Service.status == ListingStatus.PUBLISHED,
+                              # a feed's listings are reviewed by the directory that keeps them
+                              Service.id.not_in(select(FeedListing.service_id)),
                               or_(Service.last_reviewed <= review_cutoff, Service.id.in_(latest_wait)))
         .options(selectinload(Service.organisation), selectinload(Service.waiting_times))
         .order_by(Service.id)))

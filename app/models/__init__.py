@@ -18,6 +18,7 @@ from app.models.directory import (
     WaitingStatus,
     WaitingTime,
 )
+from app.models.feeds import Approval, Feed, FeedListing
 from app.models.listings import (
     ChangeStatus,
     Feedback,
@@ -47,7 +48,10 @@ __all__ = [
     "User",
     "AccessRoute",
     "Area",
+    "Approval",
     "AuditEvent",
+    "Feed",
+    "FeedListing",
     "ChangeStatus",
     "Feedback",
     "FeedbackKind",

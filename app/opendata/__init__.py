@@ -3,6 +3,7 @@ the taxonomies and fixed identifiers, mapping describes published listings as th
 standard's objects, finding finds them (paging, filters, search, distance). The API's pages
 (app/web/api) use this face: `from app import opendata`."""
 
+from app.opendata.feeds import listed_by
 from app.opendata.finding import (
     Listing,
     Near,
@@ -42,7 +43,8 @@ from app.opendata.terms import (
 __all__ = [
     "BadFilter", "CATEGORIES", "Context", "DIRECTORY", "Listing", "NAMESPACE", "Near", "OWN_TERMS",
     "OWN_TERM_BY_CODE", "Paging", "ServiceFilters", "TAXONOMIES", "TermFilters", "VERSION",
-    "api_details", "data_modified", "developer_examples", "near", "organization", "organizations",
+    "api_details", "data_modified", "developer_examples", "listed_by", "near", "organization",
+    "organizations",
     "service", "service_at_location", "service_at_location_id", "service_at_locations", "services",
     "taxonomies", "taxonomy", "taxonomy_term", "taxonomy_terms",
 ]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from geopy.distance import great_circle
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import ServiceUnavailable
 
@@ -17,6 +17,7 @@ from app.extensions import db
 from app.models import (
     Area,
     Category,
+    FeedListing,
     ListingStatus,
     Location,
     Organisation,
@@ -107,8 +108,15 @@ _FULL_LOADERS = (*_SUMMARY_LOADERS, selectinload(Service.categories), selectinlo
                  selectinload(Service.locations), selectinload(Service.schedules))
 
 
+def _ours_published() -> ColumnElement[bool]:
+    """Published and this directory's own: a listing taken from another directory's feed
+    is that directory's to publish (and two directories pulling each other must not loop)."""
+    return and_(Service.status == ListingStatus.PUBLISHED,
+                Service.id.not_in(select(FeedListing.service_id)))
+
+
 def _published_ids() -> Select:
-    return select(Service.id).where(Service.status == ListingStatus.PUBLISHED)
+    return select(Service.id).where(_ours_published())
 
 
 def matching_service_ids(filters: ServiceFilters, context: Context) -> list[str]:
@@ -169,7 +177,7 @@ def _services_with_terms(term_ids: set[str], context: Context) -> set[str]:
             _published_ids().where(Service.categories.any(Category.id.in_(category_ids)))))
     if own_terms:
         services = db.session.scalars(
-            select(Service).where(Service.status == ListingStatus.PUBLISHED)
+            select(Service).where(_ours_published())
             .options(selectinload(Service.waiting_times)))
         found.update(service.id for service in services
                      if own_terms & {term for term, _ in own_term_values(service)})
@@ -196,7 +204,7 @@ def services(filters: ServiceFilters, paging: Paging, detail: str, context: Cont
 def service(service_uuid: str, context: Context) -> tuple[dict, datetime] | None:
     found = db.session.scalar(
         select(Service).where(Service.uuid == service_uuid,
-                              Service.status == ListingStatus.PUBLISHED).options(*_FULL_LOADERS))
+                              _ours_published()).options(*_FULL_LOADERS))
     if found is None:
         return None
     return service_document(found, context), service_modified(found)
@@ -204,7 +212,7 @@ def service(service_uuid: str, context: Context) -> tuple[dict, datetime] | None
 
 def _published_organisations(text: str = "") -> Select:
     query = select(Organisation).where(
-        Organisation.services.any(Service.status == ListingStatus.PUBLISHED))
+        Organisation.services.any(_ours_published()))
     words = text.strip().lower()
     if words:
         query = query.where(or_(func.lower(Organisation.name).contains(words, autoescape=True),
@@ -315,7 +323,7 @@ def service_at_locations(filters: ServiceFilters, where: Near | None, paging: Pa
     ids = matching_service_ids(filters, context)
     rank = {service_id: n for n, service_id in enumerate(ids)}
     locations = [location for location in db.session.scalars(
-        select(Location).join(Service).where(Service.status == ListingStatus.PUBLISHED))
+        select(Location).join(Service).where(_ours_published()))
         if location.service_id in rank]
     placed: list[tuple[tuple, Location]] = []
     if where is not None and where.proximity is None:
@@ -350,7 +358,7 @@ def _services_covering(district: Area | None) -> set[str]:
 
 def service_at_location(sal_id: str, context: Context) -> tuple[dict, datetime] | None:
     locations = db.session.scalars(
-        select(Location).join(Service).where(Service.status == ListingStatus.PUBLISHED))
+        select(Location).join(Service).where(_ours_published()))
     found = next((loc for loc in locations if service_at_location_id(loc) == sal_id), None)
     if found is None:
         return None
@@ -361,7 +369,7 @@ def service_at_location(sal_id: str, context: Context) -> tuple[dict, datetime] 
 
 def developer_examples(context: Context) -> dict | None:
     """Real ids and answers for the examples on the page for developers: None before any import."""
-    query = select(Service).where(Service.status == ListingStatus.PUBLISHED).options(*_FULL_LOADERS)
+    query = select(Service).where(_ours_published()).options(*_FULL_LOADERS)
     example = db.session.scalar(query.where(Service.locations.any(), Service.categories.any(),
                                             Service.waiting_times.any())
                                 .order_by(Service.name, Service.uuid).limit(1)) \

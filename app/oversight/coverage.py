@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import (
     AccessRoute,
     Category,
+    FeedListing,
     ListingStatus,
     Service,
 )
@@ -80,21 +81,27 @@ def coverage(scope: Scope) -> Section:
                                                       for what in ("services", "self-referral"))],
         csv_rows=csv_rows)
 
-    totals = {row[0]: (row[1], row[2]) for row in db.session.execute(
+    # Listings taken from other directories' feeds are on offer too, and counted apart.
+    from_feed = Service.id.in_(select(FeedListing.service_id))
+    totals = {row[0]: (row[1], row[2], row[3]) for row in db.session.execute(
         select(sd.c.district, func.count(func.distinct(Service.id)),
-               func.count(func.distinct(case((is_self, Service.id)))))
+               func.count(func.distinct(case((is_self, Service.id)))),
+               func.count(func.distinct(case((from_feed, Service.id)))))
         .select_from(Service).join(sd, sd.c.service_id == Service.id)
         .where(published, sd.c.district.in_(keys)).group_by(sd.c.district))}
     by_district = Table(
         "coverage-by-district", "Services and gaps by district",
-        ["District", "Services", "Self-referral services", "Categories with no service",
-         "Categories with no self-referral service"],
-        [[names[k], *totals.get(k, (0, 0)), gaps[k], no_self[k]] for k in keys], numeric=(1, 2, 3, 4))
-    offered = db.session.scalar(select(func.count()).select_from(Service)
-                                .where(published, *in_scope(Service.id, scope)))
+        ["District", "Services", "Self-referral services", "Listed by other directories' feeds",
+         "Categories with no service", "Categories with no self-referral service"],
+        [[names[k], *totals.get(k, (0, 0, 0)), gaps[k], no_self[k]] for k in keys],
+        numeric=(1, 2, 3, 4, 5))
+    offered, from_feeds = db.session.execute(
+        select(func.count(), func.count(case((from_feed, ONE)))).select_from(Service)
+        .where(published, *in_scope(Service.id, scope))).one()
     # Gaps are counted in the districts asked for; county-wide ones only when asked for.
     counted = [k for k in keys if k != COUNTY_WIDE] or keys
-    facts = {"services": offered, "county_wide_services": totals.get(COUNTY_WIDE, (0, 0))[0],
+    facts = {"services": offered - from_feeds, "feed_services": from_feeds,
+             "county_wide_services": totals.get(COUNTY_WIDE, (0, 0))[0],
              "gaps": sum(gaps[k] for k in counted)}
     return Section("coverage", "Coverage", [by_district, matrix], facts)
 

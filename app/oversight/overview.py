@@ -56,6 +56,7 @@ def overview(scope: Scope) -> Section:
     f = freshness_section(scope).facts
     rows = [
         ["Services on offer", c["services"], "coverage"],
+        ["Services listed by other directories' feeds", c["feed_services"], "coverage"],
         ["Gaps: a category with no service in a district", c["gaps"], "coverage"],
         ["County-wide services", c["county_wide_services"], "coverage"],
         ["Median wait at the end of the period (weeks)", waits_snapshot(scope, scope.end)[2], "waiting"],

@@ -363,8 +363,9 @@ def test_coverage_counts_services_by_category_and_district_with_the_gaps(directo
     assert [c.value for c in cells["Health"]] == [1, 0, 1]  # the group: each service once
     assert matrix.rows[0][0].flag == "group"
     assert rows(section, "coverage-by-district") == [
-        ["North District", 3, 1, 1, 1], ["South District", 2, 1, 2, 0], ["County-wide", 1, 0, 2, 1]]
-    assert section.facts == {"services": 5, "county_wide_services": 1, "gaps": 3}
+        ["North District", 3, 1, 0, 1, 1], ["South District", 2, 1, 0, 2, 0],
+        ["County-wide", 1, 0, 0, 2, 1]]
+    assert section.facts == {"services": 5, "feed_services": 0, "county_wide_services": 1, "gaps": 3}
     columns, csv_rows = matrix.csv()
     assert columns[:4] == ["Category group", "Category", "North District: services",
                            "North District: self-referral"]
@@ -373,7 +374,7 @@ def test_coverage_counts_services_by_category_and_district_with_the_gaps(directo
     south = oversight.section("coverage", scope("south"))
     assert south.table("coverage").columns == ["Category", "South District", "County-wide"]
     assert rows(south, "coverage-by-district") == [
-        ["South District", 2, 1, 2, 0], ["County-wide", 1, 0, 2, 1]]
+        ["South District", 2, 1, 0, 2, 0], ["County-wide", 1, 0, 0, 2, 1]]
     assert south.facts["services"] == 2 and south.facts["gaps"] == 2
 
 
@@ -554,7 +555,8 @@ def test_freshness_as_of_today(directory):
 def test_the_overview_gathers_the_headlines(directory):
     figures = {r[0]: r[1] for r in rows(oversight.overview(scope()), "summary")}
     assert figures == {
-        "Services on offer": 5, "Gaps: a category with no service in a district": 3,
+        "Services on offer": 5, "Services listed by other directories' feeds": 0,
+        "Gaps: a category with no service in a district": 3,
         "County-wide services": 1, "Median wait at the end of the period (weeks)": 4,
         "Services with no wait confirmed recently": 2, "Referrals sent": 18,
         # 88% and 100% as counted, hidden as on the referrals page (see its deadlines).

@@ -5,4 +5,5 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from app.web.api import routes  # noqa: E402,F401  (the views register themselves on bp)
+# The views register themselves on bp; changes adds the Atom feed of changes to routes' v1.
+from app.web.api import changes, routes  # noqa: E402,F401

@@ -4,7 +4,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, abort, render_template, request, session, url_for
 
-from app import search
+from app import opendata, search
 from app.activity import page_views
 from app.directory import listings, shortlist
 
@@ -40,6 +40,7 @@ def service(service_id: str):
     if not shortlist.is_redirect_after_change(session, request.path):  # not the page again after adding
         page_views.count_activity("service-view", found.id)  # a number a day, for the partnership
     return render_template("public/service.html", service=found,
+                           listed_by=opendata.listed_by(found),
                            back_to_results=results_url(request.args.get("back", "")))
 
 

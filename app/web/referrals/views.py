@@ -9,7 +9,7 @@ from typing import Any
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
 
-from app import rate_limits, referrals
+from app import opendata, rate_limits, referrals
 from app.activity import page_views
 from app.directory import listings
 from app.extensions import database_unreachable
@@ -39,7 +39,8 @@ PREFIX = "/services/<service_id>/refer"
 
 def _service_or_404(service_id: str) -> Service:
     service = listings.get_published_service(service_id)
-    if service is None or service.access != AccessRoute.SELF_REFERRAL:
+    # A listing another directory keeps has no inbox here: families contact the service.
+    if service is None or service.access != AccessRoute.SELF_REFERRAL or opendata.listed_by(service):
         abort(404)
     return service
 
