@@ -239,6 +239,20 @@ def test_reset_refuses_mismatched_and_weak_passwords(client, people):
     assert 'href="#password"' in page  # the error summary links to the field
 
 
+def test_passwords_zxcvbn_finds_guessable_are_refused_with_a_helpful_message(client, people):
+    """Not in the word list exactly, but a common word with digits and a symbol added."""
+    user = make_user("guessable@example.org")
+    client.post("/password-reset", data={"email": user.email})
+    path = _link_from_last_email(user.email).split("5000", 1)[1]
+    for guessable in ("Password123!", "Qwerty123!", "guessable2026"):
+        page = client.post(path, data={"password": guessable, "confirm": guessable})
+        assert page.status_code == 400
+        assert "easy to guess" in page.get_data(as_text=True)
+        assert "random words" in page.get_data(as_text=True)
+    assert client.post(path, data={"password": "lantern orbit marmalade",
+                                   "confirm": "lantern orbit marmalade"}).status_code == 302
+
+
 def test_idle_sessions_end(client, app, people):
     user = make_user("idle@example.org")
     sign_in(client, user)
