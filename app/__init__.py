@@ -12,8 +12,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from app import assets, i18n, search
-from app.config import DEFAULT_SECRET_KEY, Config, ProductionConfig, config_for
+from app.config import Config, ProductionConfig, config_for
 from app.extensions import babel, compress, csrf, db, migrate
+from app.security.startup import check_production
 from app.web.auth import access as auth_access
 
 
@@ -81,10 +82,8 @@ def _bound_integer_ids(app: Flask) -> None:
 
 
 def _refuse_insecure_production(app: Flask, config_class: type[Config]) -> None:
-    if issubclass(config_class, ProductionConfig) and app.config["SECRET_KEY"] in (
-        DEFAULT_SECRET_KEY, "", None,
-    ):
-        raise RuntimeError("Set SECRET_KEY: production will not start with the default key")
+    if issubclass(config_class, ProductionConfig):
+        check_production(app.config)
 
 
 def _default_database(app: Flask) -> None:
