@@ -22,7 +22,8 @@ from tests.directory.test_listing_changes import OUR_SERVICE, OURS, post_data
 
 # Routes that take a POST without a token on purpose (none so far). Add an endpoint here
 # only with a reason, e.g. a machine-to-machine callback authenticated another way.
-EXEMPT_ENDPOINTS: set[str] = set()
+# The open-data API is read-only and cookie-free: every method but GET answers a JSON 405.
+EXEMPT_ENDPOINTS: set[str] = {"api.v1.elsewhere"}
 
 
 @pytest.fixture
@@ -120,6 +121,18 @@ def test_a_form_left_open_for_hours_still_goes_through(csrf_on, surrey_to_change
     response = client.post(f"/services/{OUR_SERVICE}/report-a-problem",
                            data={"kind": "wait", "csrf_token": _token(page)})
     assert response.status_code == 302
+
+
+def test_the_api_answers_other_methods_with_a_json_405_not_the_csrf_page(csrf_on, surrey):
+    fresh_token_cache()
+    client = csrf_on.test_client()
+    for method in ("POST", "PUT", "PATCH", "DELETE", "TRACE", "QUERY"):
+        for path in ("/api/v1/services", "/api/v1/", "/api/v1/nothing-here"):
+            response = client.open(path, method=method)
+            assert response.status_code == 405, (method, path)
+            assert response.mimetype == "application/problem+json", (method, path)
+            assert response.get_json()["status"] == 405
+            assert "GET" in response.headers["Allow"]
 
 
 def test_a_refused_form_is_explained_in_the_pages_language(csrf_on, surrey_to_change):
