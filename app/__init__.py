@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 from app import assets, i18n, search
 from app.config import Config, ProductionConfig, config_for
 from app.extensions import babel, compress, csrf, db, migrate
+from app.security import logs as security_logs
 from app.security.startup import check_production
 from app.web.auth import access as auth_access
 
@@ -43,6 +44,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     _register_blueprints(app)
     _register_cli(app)
     _trust_proxies(app)
+    security_logs.install()
     return app
 
 
