@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 from app import assets, i18n, search
 from app.config import Config, ProductionConfig, config_for
 from app.extensions import babel, compress, csrf, db, migrate
+from app.security import headers as security_headers
 from app.security import logs as security_logs
 from app.security.startup import check_production
 from app.web.auth import access as auth_access
@@ -39,6 +40,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     assets.init_app(app)
     search.init_app(app)
     auth_access.init_app(app)
+    security_headers.init_app(app)
     _setup_templates(app)
     _bound_integer_ids(app)  # before the routes that use it are added
     _register_blueprints(app)
