@@ -37,7 +37,8 @@ class ReferralStatus:
     # Where a referral may go from each status; declined and closed are final. Waiting list
     # to waiting list is a new estimate.
     TRANSITIONS: dict[str, tuple[str, ...]] = {
-        NEW: (OPENED,),
+        # A provider may tell the family they have read it, or go straight to a step.
+        NEW: (OPENED, CONTACTED, ACCEPTED, WAITING_LIST, DECLINED, CLOSED),
         OPENED: (CONTACTED, ACCEPTED, WAITING_LIST, DECLINED, CLOSED),
         CONTACTED: (ACCEPTED, WAITING_LIST, DECLINED, CLOSED),
         WAITING_LIST: (WAITING_LIST, ACCEPTED, DECLINED, CLOSED),

@@ -160,6 +160,7 @@ def test_waiting_time_weeks_that_are_not_a_plain_whole_number_are_explained(clie
 def opened(client, inbox) -> Referral:
     referral = _referral(OUR_SERVICE)
     client.get(f"/provider/referrals/{referral.id}")
+    assert client.post(f"/provider/referrals/{referral.id}/opened").status_code == 302
     return referral
 
 

@@ -5,7 +5,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app import referrals
 from app.extensions import db
@@ -75,8 +75,9 @@ def test_oldest_waiting_first_puts_the_longest_wait_on_top(client, inbox):
     assert client.get("/provider/referrals?order=sideways").status_code == 400
 
 
-def test_opening_a_referral_shows_it_marks_it_opened_and_audits_the_view(client, inbox):
+def test_opening_a_referral_shows_it_dates_the_reading_and_audits_the_view(client, inbox):
     referral = _referral(OUR_SERVICE)
+    emails = db.session.scalar(select(func.count(Notification.id)))
     page = client.get(f"/provider/referrals/{referral.id}")
     html = page.get_data(as_text=True)
     check_page(page)
@@ -84,7 +85,9 @@ def test_opening_a_referral_shows_it_marks_it_opened_and_audits_the_view(client,
     assert "Amelia" in html and "Struggling with worries at bedtime." in html
     assert "No, do not leave a message" in html
     db.session.expire_all()
-    assert db.session.get(Referral, referral.id).status == "opened"
+    read = db.session.get(Referral, referral.id)
+    assert read.status == "new" and read.opened_at is not None, "the family sees no change yet"
+    assert db.session.scalar(select(func.count(Notification.id))) == emails, "and gets no email"
     views = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "referral.viewed",
                                                         AuditEvent.subject_id == str(referral.id))).all()
     assert [view.actor for view in views] == ["inbox@health.example.org"]
@@ -92,12 +95,13 @@ def test_opening_a_referral_shows_it_marks_it_opened_and_audits_the_view(client,
 
 def test_two_people_opening_a_new_referral_at_once_both_read_it(client, inbox):
     referral = _referral(OUR_SERVICE)
-    assert referral.status == "new"  # as this request loaded it
+    assert referral.opened_at is None  # as this request loaded it
     # A colleague's request opens it in the meantime (straight to the row, as another worker would).
+    first = datetime(2026, 1, 5, 9, 30)
     with db.engine.begin() as other_request:
-        other_request.execute(update(Referral).where(Referral.id == referral.id).values(status="opened"))
-    referrals.open_for_provider(referral, user=inbox)  # this request still saw "new"
-    assert referral.status == "opened"
+        other_request.execute(update(Referral).where(Referral.id == referral.id).values(opened_at=first))
+    referrals.open_for_provider(referral, user=inbox)  # this request still saw it unread
+    assert referral.opened_at == first, "the first reading's time stands"
     views = db.session.scalars(select(AuditEvent.actor).where(
         AuditEvent.action == "referral.viewed", AuditEvent.subject_id == str(referral.id))).all()
     assert views == [inbox.email], "the view is recorded all the same"
@@ -136,7 +140,7 @@ def test_a_school_referral_goes_through_to_a_decision_and_both_are_told(client, 
     assert done.status == "accepted" and done.decided_at is not None
     steps = [event.status for event in db.session.scalars(
         select(ReferralEvent).where(ReferralEvent.referral_id == referral.id).order_by(ReferralEvent.id))]
-    assert steps == ["new", "opened", "contacted", "accepted"]
+    assert steps == ["new", "contacted", "accepted"]
     assert len(_emails_to("sam@family.example.org")) > before_family
     assert len(_emails_to("senco@school.example.org")) > before_school
     history = client.get(f"/provider/referrals/{referral.id}").get_data(as_text=True)
@@ -191,7 +195,7 @@ def test_each_step_explains_what_is_missing(client, inbox, step, data, message):
     assert response.status_code == 400, html[:300]
     assert message in html and "<title>Error:" in html
     db.session.expire_all()
-    assert db.session.get(Referral, referral.id).status == "opened"
+    assert db.session.get(Referral, referral.id).status == "new"
 
 
 def test_a_step_that_is_not_allowed_from_here_is_not_offered(client, inbox):

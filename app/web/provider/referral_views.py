@@ -14,6 +14,7 @@ from app.web.provider.referral_forms import STEP_FORMS
 LINKS.append(("provider.inbox", "Referrals"))
 
 STEP_TITLES = {
+    ReferralStatus.OPENED: "Tell the family you have read the referral",
     ReferralStatus.CONTACTED: "Record that you contacted the family",
     ReferralStatus.ACCEPTED: "Accept the referral",
     ReferralStatus.WAITING_LIST: "Put the referral on the waiting list",
