@@ -199,8 +199,10 @@ def test_password_reset_link_works_once_and_expires(client, people):
     response = client.post("/password-reset", data={"email": user.email})
     nobody = client.post("/password-reset", data={"email": "nobody@example.org"})
     assert "Check your email" in response.get_data(as_text=True)
-    assert response.get_data(as_text=True).replace(user.email, "X") == \
-        nobody.get_data(as_text=True).replace("nobody@example.org", "X")
+    def same(page, email):  # the CSP nonce differs on every response
+        return re.sub(r'nonce="[^"]+"', "", page.get_data(as_text=True).replace(email, "X"))
+
+    assert same(response, user.email) == same(nobody, "nobody@example.org")
     path = _link_from_last_email(user.email).split("5000", 1)[1]
     new = "a completely new passphrase"
     assert client.post(path, data={"password": new, "confirm": new}).status_code == 302

@@ -16,6 +16,7 @@ from app.notifications import outbox
 from app.web.admin import bp
 from app.web.admin.forms import AccessForm, InviteForm, OrganisationForm
 from app.web.auth import admin_required, current_user
+from app.web.auth.access import ask_for_password, authenticated_recently, reauthentication_required
 from app.web.auth.views import send_invitation
 from app.web.provider.listing_forms import friendly_message
 
@@ -43,6 +44,7 @@ def users():
 
 @bp.route("/users/invite", methods=["GET", "POST"])
 @admin_required
+@reauthentication_required
 def invite():
     form = InviteForm(organisation_choices=people.organisation_choices())
     if form.validate_on_submit():
@@ -70,6 +72,8 @@ def _access_field_params() -> dict:
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @admin_required
 def user(user_id: int):
+    if request.method == "POST" and not authenticated_recently():
+        return ask_for_password()  # changing a role or organisations: the password again
     person = db.get_or_404(User, user_id)
     form = AccessForm(organisation_choices=people.organisation_choices(),
                       data={"role": person.role, "organisations": sorted(person.organisation_ids)})
@@ -89,6 +93,7 @@ def user(user_id: int):
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
 @admin_required
+@reauthentication_required
 def set_active(user_id: int):
     person = db.get_or_404(User, user_id)
     if person.id == current_user().id:
@@ -102,6 +107,7 @@ def set_active(user_id: int):
 
 @bp.route("/users/<int:user_id>/invitation", methods=["POST"])
 @admin_required
+@reauthentication_required
 def resend_invitation(user_id: int):
     person = db.get_or_404(User, user_id)
     if person.password_hash:
