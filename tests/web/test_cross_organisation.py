@@ -223,7 +223,7 @@ def test_a_provider_gets_404_on_every_provider_route_for_another_organisations_i
     assert b_before["feedback"] == FeedbackStatus.OPEN
     assert {status for _, status in b_before["changes"]} == {ChangeStatus.PENDING}
 
-    covered, reached = set(), []
+    covered, reached, probes = set(), [], []
     for rule in _rules(app, "provider"):
         if not _in_path(rule):
             continue  # lists only the user's own things
@@ -232,6 +232,7 @@ def test_a_provider_gets_404_on_every_provider_route_for_another_organisations_i
             for method in sorted(set(METHODS) & rule.methods):
                 data = _payload(rule, values) if method == "POST" else None
                 response = a_client.open(path, method=method, data=data)
+                probes.append((method, path))
                 if response.status_code != 404:
                     reached.append(f"{method} {path} ({rule.endpoint}): {response.status_code} "
                                    f"{response.get_data(as_text=True)[:200]!r}")
@@ -240,7 +241,18 @@ def test_a_provider_gets_404_on_every_provider_route_for_another_organisations_i
 
     assert _b_state(sides["B"]) == b_before
     after = _database()
-    assert [name for name in before if before[name] != after[name]] == []
+    assert [name for name in before if before[name] != after[name]] == ["audit_event"]
+    # Every probe left a trace: who, what and when, as another organisation's object.
+    refused = _refusals(sides["A"].user.email)
+    assert sorted((r.detail["method"], r.detail["path"]) for r in refused) == sorted(probes)
+    assert {r.detail["reason"] for r in refused} == {"another organisation's"}
+    assert {r.user_id for r in refused} == {sides["A"].user.id} and all(r.at for r in refused)
+    assert {r.subject_type for r in refused} >= {"referral", "service", "listing-change", "feedback"}
+    admin = app.test_client()
+    sign_in(admin, make_user("auditor@partnership.example.org", role="admin"))
+    page = admin.get("/admin/audit-log?action=access").get_data(as_text=True)
+    assert f"Refused: GET /provider/referrals/{sides['B'].referral} (another organisation" in page
+    assert sides["A"].user.email in page
 
 
 def test_the_same_routes_work_for_a_on_its_own_objects(
@@ -276,6 +288,12 @@ def test_the_posts_are_real(app: Flask, sides: dict[str, Side], a_client: FlaskC
     assert posted >= 9  # waiting time, confirm, edit, still right, resolve, five referral steps
 
 
+def _refusals(actor: str) -> list[AuditEvent]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "access.refused", AuditEvent.actor == actor)))
+
+
 # -- admin pages and the tracker ---------------------------------------------------------
 
 def test_admin_routes_are_404_for_a_provider_even_with_real_ids(
@@ -297,7 +315,8 @@ def test_admin_routes_are_404_for_a_provider_even_with_real_ids(
                     reached.append(f"{method} {path}: {response.status_code}")
     assert not reached, "a provider reached admin pages:\n" + "\n".join(reached)
     after = _database()
-    assert [name for name in before if before[name] != after[name]] == []
+    assert [name for name in before if before[name] != after[name]] == ["audit_event"]
+    assert {r.detail["reason"] for r in _refusals(sides["A"].user.email)} == {"admins only"}
 
     admin = app.test_client()
     sign_in(admin, make_user("admin@partnership.example.org", role="admin"))

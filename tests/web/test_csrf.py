@@ -15,7 +15,7 @@ from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
 
 from app.extensions import db
-from app.models import Feedback, ListingChange
+from app.models import AuditEvent, Feedback, ListingChange
 from tests.accounts.test_accounts import clear_people
 from tests.conftest import make_user, sign_in
 from tests.directory.test_listing_changes import OUR_SERVICE, OURS, post_data
@@ -144,3 +144,29 @@ def test_a_refused_form_is_explained_in_the_pages_language(csrf_on, surrey_to_ch
     text = response.get_data(as_text=True)
     assert "CSRF" not in text and "This page had expired" not in text
     assert 'lang="pl"' in text
+
+
+def test_a_refused_form_is_in_the_audit_log_with_who_what_and_when(csrf_on, surrey_to_change):
+    clear_people()
+    fresh_token_cache()
+    worker = make_user("worker@rfl.example.org", organisations=(OURS,))
+    provider = csrf_on.test_client()
+    sign_in(provider, worker)
+    assert provider.post(f"/provider/services/{OUR_SERVICE}/edit",
+                         data=post_data(OUR_SERVICE)).status_code == 400
+    fresh_token_cache()
+    anonymous = csrf_on.test_client()
+    assert anonymous.post(f"/services/{OUR_SERVICE}/report-a-problem",
+                          data={"kind": "wait"}).status_code == 400
+    refused = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "csrf.refused")
+                                 .order_by(AuditEvent.id)).all()
+    assert [(r.actor, r.detail["method"], r.detail["path"]) for r in refused] == [
+        (worker.email, "POST", f"/provider/services/{OUR_SERVICE}/edit"),
+        ("anonymous", "POST", f"/services/{OUR_SERVICE}/report-a-problem")]
+    assert all(r.at and "CSRF" in r.detail["reason"] for r in refused)
+
+    fresh_token_cache()
+    admin = csrf_on.test_client()
+    sign_in(admin, make_user("auditor@partnership.example.org", role="admin"))
+    page = admin.get("/admin/audit-log?action=csrf").get_data(as_text=True)
+    assert f"Refused: POST /provider/services/{OUR_SERVICE}/edit" in page and worker.email in page

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 
 from app.extensions import db
 from app.models.accounts import Role, User
@@ -120,7 +120,9 @@ def _require(role: str) -> Callable:
             if user is None:
                 return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
             if role == Role.ADMIN and not user.is_admin:
-                abort(404)  # does not say the page exists
+                from app.security import refusals
+
+                refusals.not_found("page", request.path[:100], reason=refusals.ADMINS_ONLY)
             return view(*args, **kwargs)
 
         wrapped.access = role  # read by the test that walks every route
@@ -143,11 +145,12 @@ def never_cache(response):
 def own_service_or_404(service_id: str):
     """A service the signed-in user acts for; anyone else's looks like a missing page."""
     from app.models.directory import Service
+    from app.security import refusals
 
     user = current_user()
     service = db.session.get(Service, service_id)
     if service is None or user is None or not user.can_act_for(service):
-        abort(404)
+        refusals.not_found("service", service_id, exists=service is not None)
     return service
 
 

@@ -15,6 +15,7 @@ from app.directory import (
 )
 from app.extensions import db
 from app.models import ChangeStatus, Feedback, FeedbackStatus, ListingChange, Organisation
+from app.security import refusals
 from app.web import listing_display
 from app.web.auth import current_user, provider_required
 from app.web.auth.access import own_service_or_404
@@ -117,7 +118,7 @@ def listing_new():
 def _own_change_or_404(change_id: int) -> ListingChange:
     change = db.session.get(ListingChange, change_id)
     if change is None or change.organisation_id not in current_user().organisation_ids:
-        abort(404)
+        refusals.not_found("listing-change", change_id, exists=change is not None)
     return change
 
 
@@ -151,7 +152,7 @@ def listing_confirm(service_id: str):
 def _own_feedback_or_404(feedback_id: int) -> Feedback:
     item = db.session.get(Feedback, feedback_id)
     if item is None or item.service.organisation_id not in current_user().organisation_ids:
-        abort(404)
+        refusals.not_found("feedback", feedback_id, exists=item is not None)
     return item
 
 

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from app import referrals
 from app.directory.waiting_times import services_for
 from app.models.referrals import Referral, ReferralStatus
+from app.security import refusals
 from app.web.auth import current_user, provider_required
 from app.web.provider import LINKS, bp
 from app.web.provider.referral_forms import STEP_FORMS
@@ -29,7 +30,7 @@ def _own_referral_or_404(referral_id: int) -> Referral:
     referral = referrals.get(referral_id)
     if (referral is None or referral.anonymised_at is not None
             or referral.service.organisation_id not in current_user().organisation_ids):
-        abort(404)
+        refusals.not_found("referral", referral_id, exists=referral is not None)
     return referral
 
 

@@ -22,6 +22,7 @@ def register_error_handlers(app: Flask) -> None:
     def form_not_trusted(error: CSRFError):
         # Flask-WTF's reasons are English and technical: log them, tell people what to do.
         app.logger.info("Form refused: %s", error.description)
+        _record_csrf_refusal(error)
         refused = BadRequest(_("This page had expired, or your browser did not send back what "
                                "it needs to (it may be blocking cookies from this site). Go back, "
                                "reload the page and try again: anything you already saved is kept."))
@@ -44,3 +45,12 @@ def register_error_handlers(app: Flask) -> None:
         # itself reads the database, so start afresh.
         db.session.rollback()
         return render_template("errors/500.html"), 500
+
+
+def _record_csrf_refusal(error: CSRFError) -> None:
+    """Who (if signed in), what and when: the token check runs before the user is loaded."""
+    from app.auth import access
+    from app.security import refusals
+
+    access.load_user()
+    refusals.record_refusal(refusals.CSRF_REFUSED, str(error.description))
