@@ -16,6 +16,7 @@ from app.config import Config, ProductionConfig, config_for
 from app.extensions import babel, compress, csrf, db, migrate
 from app.security import headers as security_headers
 from app.security import logs as security_logs
+from app.security import opaque_ids
 from app.security.startup import check_production
 from app.web.auth import access as auth_access
 
@@ -43,6 +44,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     security_headers.init_app(app)
     _setup_templates(app)
     _bound_integer_ids(app)  # before the routes that use it are added
+    opaque_ids.init_app(app)
     _register_blueprints(app)
     _register_cli(app)
     _trust_proxies(app)

@@ -8,13 +8,13 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
+from tests.test_accounts import clear_people
 from werkzeug.routing import IntegerConverter
 
 from app import create_app
 from app.config import ProductionConfig
 from app.security.headers import REFERRER_FOR_MAP_TILES, use_referrer_policy
 from tests.conftest import make_user, sign_in
-from tests.test_accounts import clear_people
 
 SERVICE = "woking-youth-centre"
 
@@ -37,7 +37,7 @@ def _example(converter) -> object:
         return 1
     if type(converter).__name__ == "AnyConverter":
         return sorted(converter.items)[0]
-    if type(converter).__name__ == "UUIDConverter":
+    if type(converter).__name__ == "OpaqueIdConverter":
         return "00000000-0000-4000-8000-000000000000"
     return SERVICE
 

@@ -6,13 +6,13 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import select
-
 from app.auth import access
+from sqlalchemy import select
+from tests.test_accounts import PASSWORD, people  # noqa: F401 (fixture)
+
 from app.extensions import db
 from app.models import AuditEvent, User
 from tests.conftest import make_user, sign_in
-from tests.test_accounts import PASSWORD, people  # noqa: F401 (fixture)
 
 MINUTE = 60
 
@@ -71,8 +71,8 @@ def test_sensitive_actions_need_the_password_again_after_15_minutes(client, peop
     asked = client.get("/admin/users/invite")
     assert asked.status_code == 302
     assert asked.headers["Location"].endswith("/account/confirm-password?next=/admin/users/invite")
-    for path, data in ((f"/admin/users/{colleague.id}", {"role": "admin"}),
-                       (f"/admin/users/{colleague.id}/active", {"active": ""}),
+    for path, data in ((f"/admin/users/{colleague.uuid}", {"role": "admin"}),
+                       (f"/admin/users/{colleague.uuid}/active", {"active": ""}),
                        ("/admin/users/invite", {"email": "new@example.org", "role": "provider"})):
         refused = client.post(path, data=data)
         assert refused.status_code == 302 and "/account/confirm-password" in refused.headers["Location"]
@@ -91,7 +91,7 @@ def test_sensitive_actions_need_the_password_again_after_15_minutes(client, peop
     right = client.post("/account/confirm-password?next=/admin/users/invite", data={"password": PASSWORD})
     assert right.status_code == 302 and right.headers["Location"] == "/admin/users/invite"
     assert client.get("/admin/users/invite").status_code == 200
-    assert client.post(f"/admin/users/{colleague.id}/active", data={"active": ""}).status_code == 302
+    assert client.post(f"/admin/users/{colleague.uuid}/active", data={"active": ""}).status_code == 302
     db.session.expire_all()
     assert db.session.get(User, colleague.id).active is False
     assert db.session.scalar(select(AuditEvent.actor).where(

@@ -283,7 +283,7 @@ def test_disabling_an_account_ends_its_session(client, app, people):
     sign_in(worker_client, worker)
     sign_in(client, admin)
     assert worker_client.get("/provider/").status_code == 200
-    client.post(f"/admin/users/{worker.id}/active", data={"active": "0"})
+    client.post(f"/admin/users/{worker.uuid}/active", data={"active": "0"})
     assert worker_client.get("/provider/").status_code == 302
     assert _sign_in_password(worker_client, worker.email).status_code == 401
 
@@ -368,10 +368,10 @@ def test_disabling_voids_the_invitation_even_after_re_enabling_and_a_resend_is_a
     path = _link_from_last_email(invited.email).split("5000", 1)[1]
     newcomer = app.test_client()
     assert newcomer.get(path).status_code == 200
-    client.post(f"/admin/users/{invited.id}/active", data={"active": "0"})
-    client.post(f"/admin/users/{invited.id}/active", data={"active": "1"})
+    client.post(f"/admin/users/{invited.uuid}/active", data={"active": "0"})
+    client.post(f"/admin/users/{invited.uuid}/active", data={"active": "1"})
     assert newcomer.get(path).status_code == 404
-    assert client.post(f"/admin/users/{invited.id}/invitation").status_code == 302
+    assert client.post(f"/admin/users/{invited.uuid}/invitation").status_code == 302
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.reinvited",
                                                       AuditEvent.subject_id == str(invited.id)))
     fresh = _link_from_last_email(invited.email).split("5000", 1)[1]

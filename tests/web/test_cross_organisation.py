@@ -108,16 +108,19 @@ def a_client(app: Flask, sides: dict[str, Side]) -> FlaskClient:
 def _ids(side: Side) -> dict[str, list[Any]]:
     """Every URL argument on a provider or admin route, as this side's objects. A route
     with an argument not named here fails the walk, so it gets an object too."""
+    def key(model, row_id: int) -> str:  # staff URLs carry the opaque uuid
+        return db.session.get(model, row_id).uuid
+
     return {
         "service_id": [side.service],
-        "change_id": side.changes,
-        "feedback_id": [side.feedback],
-        "referral_id": [side.referral],
+        "change_id": [key(ListingChange, change) for change in side.changes],
+        "feedback_id": [key(Feedback, side.feedback)],
+        "referral_id": [key(Referral, side.referral)],
         "step": list(STEP_FORMS),  # not an id: every step, so each one's own check is reached
         # Admin pages only.
         "number": [side.version],
-        "notification_id": [side.notification],
-        "user_id": [side.user.id],
+        "notification_id": [key(Notification, side.notification)],
+        "user_id": [side.user.uuid],
         "name": [next(iter(oversight.TABLES))],
         "organisation_id": [side.organisation],
     }
@@ -251,7 +254,8 @@ def test_a_provider_gets_404_on_every_provider_route_for_another_organisations_i
     admin = app.test_client()
     sign_in(admin, make_user("auditor@partnership.example.org", role="admin"))
     page = admin.get("/admin/audit-log?action=access").get_data(as_text=True)
-    assert f"Refused: GET /provider/referrals/{sides['B'].referral} (another organisation" in page
+    theirs = db.session.get(Referral, sides["B"].referral).uuid
+    assert f"Refused: GET /provider/referrals/{theirs} (another organisation" in page
     assert sides["A"].user.email in page
 
 
@@ -260,7 +264,7 @@ def test_the_same_routes_work_for_a_on_its_own_objects(
     """The 404s above are the ownership check, not pages that are always missing."""
     opened = 0
     # An unread referral, from which every step is offered (reading it changes no status).
-    unread = make_referral(db.session.get(Service, A_SERVICE))[0].id
+    unread = make_referral(db.session.get(Service, A_SERVICE))[0].uuid
     for rule in _rules(app, "provider"):
         if not _in_path(rule) or "GET" not in rule.methods:
             continue
@@ -280,7 +284,7 @@ def test_the_posts_are_real(app: Flask, sides: dict[str, Side], a_client: FlaskC
             continue
         for _, values in _urls(rule, _ids(sides["A"])):
             if "referral_id" in values:  # a fresh referral per step: steps move it on
-                values["referral_id"] = make_referral(db.session.get(Service, A_SERVICE))[0].id
+                values["referral_id"] = make_referral(db.session.get(Service, A_SERVICE))[0].uuid
             path = rule.build(values)[1]
             response = a_client.post(path, data=_payload(rule, values))
             assert response.status_code == 302, (path, response.get_data(as_text=True)[:500])
@@ -306,7 +310,7 @@ def test_admin_routes_are_404_for_a_provider_even_with_real_ids(
     before = _database()
     reached = []
     for rule in rules:
-        ids = _ids(sides["B"]) | {"user_id": [sides["B"].user.id, sides["A"].user.id]}
+        ids = _ids(sides["B"]) | {"user_id": [sides["B"].user.uuid, sides["A"].user.uuid]}
         for path, values in _urls(rule, ids):
             for method in sorted(set(METHODS) & rule.methods):
                 data = _payload(rule, values) if method == "POST" else None
@@ -361,7 +365,7 @@ def test_no_get_route_changes_a_status_or_queues_an_email(
         app: Flask, sides: dict[str, Side], a_client: FlaskClient) -> None:
     new, _, _ = make_referral(db.session.get(Service, A_SERVICE))
     assert new.status == ReferralStatus.NEW and new.opened_at is None
-    ids = _ids(sides["A"]) | {"referral_id": [new.id, sides["A"].referral]}
+    ids = _ids(sides["A"]) | {"referral_id": [new.uuid, *_ids(sides["A"])["referral_id"]]}
     ids |= {"path": ["x"], "filename": ["js/app.mjs"], "token": ["x"], "table": ["x"],
             "area_id": ["woking"], "category_id": ["x"], "sal_id": ["x"], "lang": ["en"]}
     before = _family_visible()
@@ -374,7 +378,7 @@ def test_no_get_route_changes_a_status_or_queues_an_email(
             response = a_client.get(path)
             assert response.status_code < 500, path
             walked.append(path)
-    assert f"/provider/referrals/{new.id}" in walked
+    assert f"/provider/referrals/{new.uuid}" in walked
     assert _family_visible() == before, "a GET changed a status or queued an email"
 
     db.session.expire_all()
@@ -387,13 +391,13 @@ def test_no_get_route_changes_a_status_or_queues_an_email(
 def test_telling_the_family_is_an_explicit_post(app: Flask, sides: dict[str, Side],
                                                 a_client: FlaskClient) -> None:
     new, _, _ = make_referral(db.session.get(Service, A_SERVICE))
-    page = a_client.get(f"/provider/referrals/{new.id}").get_data(as_text=True)
+    page = a_client.get(f"/provider/referrals/{new.uuid}").get_data(as_text=True)
     assert "Tell the family you have read the referral" in page
     emails = db.session.scalar(select(func.count(Notification.id)))
-    step = a_client.get(f"/provider/referrals/{new.id}/opened")
+    step = a_client.get(f"/provider/referrals/{new.uuid}/opened")
     assert step.status_code == 200 and "will be told by email" in step.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Notification.id))) == emails
-    assert a_client.post(f"/provider/referrals/{new.id}/opened").status_code == 302
+    assert a_client.post(f"/provider/referrals/{new.uuid}/opened").status_code == 302
     db.session.expire_all()
     assert db.session.get(Referral, new.id).status == ReferralStatus.OPENED
     assert db.session.scalar(select(func.count(Notification.id))) > emails

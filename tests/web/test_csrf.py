@@ -16,6 +16,7 @@ from werkzeug.routing import IntegerConverter
 
 from app.extensions import db
 from app.models import AuditEvent, Feedback, ListingChange
+from app.security.opaque_ids import OpaqueIdConverter
 from tests.accounts.test_accounts import clear_people
 from tests.conftest import make_user, sign_in
 from tests.directory.test_listing_changes import OUR_SERVICE, OURS, post_data
@@ -54,6 +55,8 @@ def _post_rules(app: Flask):
 def _example_value(converter) -> object:
     if isinstance(converter, IntegerConverter):
         return 1
+    if isinstance(converter, OpaqueIdConverter):
+        return "00000000-0000-4000-8000-000000000000"
     if type(converter).__name__ == "AnyConverter":
         return sorted(converter.items)[0]
     return "x"
