@@ -6,8 +6,8 @@ from typing import NoReturn
 
 from flask import abort, request
 
+from app.accounts.audit import record_event
 from app.extensions import db
-from app.services.audit import record_event
 
 ACCESS_REFUSED = "access.refused"
 CSRF_REFUSED = "csrf.refused"

@@ -49,8 +49,8 @@ def register_error_handlers(app: Flask) -> None:
 
 def _record_csrf_refusal(error: CSRFError) -> None:
     """Who (if signed in), what and when: the token check runs before the user is loaded."""
-    from app.auth import access
     from app.security import refusals
+    from app.web.auth import access
 
     access.load_user()
     refusals.record_refusal(refusals.CSRF_REFUSED, str(error.description))

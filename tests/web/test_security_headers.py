@@ -8,12 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from tests.test_accounts import clear_people
 from werkzeug.routing import IntegerConverter
 
 from app import create_app
 from app.config import ProductionConfig
 from app.security.headers import REFERRER_FOR_MAP_TILES, use_referrer_policy
+from tests.accounts.test_accounts import clear_people
 from tests.conftest import make_user, sign_in
 
 SERVICE = "woking-youth-centre"

@@ -11,10 +11,10 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from tests.referral_support import free_port
 from werkzeug.serving import make_server
 
 from tests.conftest import ROOT
+from tests.referrals.referral_support import free_port
 
 SECRET = "Zq8sEcReTtOkEn4LoGs"
 PATHS = [f"/referrals/track/{SECRET}", f"/account/invitation/{SECRET}?x=1",

@@ -6,12 +6,12 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from app.auth import access
 from sqlalchemy import select
-from tests.test_accounts import PASSWORD, people  # noqa: F401 (fixture)
 
 from app.extensions import db
 from app.models import AuditEvent, User
+from app.web.auth import access
+from tests.accounts.test_accounts import PASSWORD, people  # noqa: F401 (fixture)
 from tests.conftest import make_user, sign_in
 
 MINUTE = 60

@@ -4,19 +4,19 @@ email redirect for the signed-in person who may see the object, and are a 404 ot
 import re
 
 from sqlalchemy import select
-from tests.referral_support import make_referral
-from tests.test_cross_organisation import A_SERVICE, B_SERVICE
 
 from app.extensions import db
 from app.models import Feedback, ListingChange, Notification, Service, User
 from app.models.referrals import Referral
 from tests.conftest import make_user, sign_in
+from tests.referrals.referral_support import make_referral
+from tests.web.test_cross_organisation import A_SERVICE, B_SERVICE
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
 def test_staff_pages_link_to_referrals_and_people_by_uuid(app, surrey_to_change):
-    from tests.test_accounts import clear_people
+    from tests.accounts.test_accounts import clear_people
 
     clear_people()
     service = db.session.get(Service, A_SERVICE)
@@ -35,7 +35,7 @@ def test_staff_pages_link_to_referrals_and_people_by_uuid(app, surrey_to_change)
 
 
 def test_old_integer_links_redirect_for_their_owner_and_are_404_otherwise(app, surrey_to_change):
-    from tests.test_accounts import clear_people
+    from tests.accounts.test_accounts import clear_people
 
     clear_people()
     ours, theirs = db.session.get(Service, A_SERVICE), db.session.get(Service, B_SERVICE)
