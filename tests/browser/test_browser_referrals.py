@@ -297,8 +297,14 @@ def key_to(page: Page, what: str, *, text: str | None = None, element_id: str | 
 def test_the_focus_check_can_fail(js_page):
     """Focus shown some other way than GOV.UK's (here, a blue outline) is not taken for it."""
     js_page.goto(f"/services/{SERVICE}")
-    js_page.add_style_tag(content="*:focus { outline: 3px solid blue !important;"
-                                  " box-shadow: none !important; background: none !important; }")
+    # A style element with the page's own CSP nonce: an inline one without it is refused.
+    js_page.evaluate("""css => {
+        const style = document.createElement("style");
+        style.nonce = document.querySelector("script[nonce]").nonce;
+        style.textContent = css;
+        document.head.appendChild(style);
+    }""", "*:focus { outline: 3px solid blue !important;"
+          " box-shadow: none !important; background: none !important; }")
     tab_to(js_page, lambda el: el["text"] == "Refer yourself or a family")
     with pytest.raises(AssertionError, match="no GOV.UK focus style"):
         expect_govuk_focus(js_page, "the start button")
