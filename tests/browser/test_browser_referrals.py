@@ -538,6 +538,13 @@ def test_every_referral_and_staff_page_in_axe(js_page, device, live_server):
     expect(page.locator("h1")).to_have_text(f"Referral {reference}")
     expect(page.locator("main")).to_contain_text("Pat Teacher, Designated safeguarding lead")
     findings.check("a referral")
+    # Reading it told the family nothing: that is this explicit step.
+    expect(page.locator("main .govuk-tag").first).to_have_text("New")
+    press(page.get_by_role("link", name="Tell the family you have read the referral"))
+    expect(page.locator("h1")).to_have_text("Tell the family you have read the referral")
+    findings.check("telling the family it has been read")
+    press(page.get_by_role("button", name="Save and tell the family"))
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(f"Referral {reference} updated")
     press(page.get_by_role("link", name="Put the referral on the waiting list"))
     expect(page.locator("h1")).to_have_text("Put the referral on the waiting list")
     findings.check("a referral's next step")
