@@ -62,7 +62,7 @@ def content_security_policy(nonce: str, config) -> str:
 
 
 def _carries_personal_data() -> bool:
-    if g.get("user") is not None or g.get("session_ended"):
+    if g.get("user") is not None:
         return True
     return any(key in session for key in PERSONAL_SESSION_KEYS)
 

@@ -39,10 +39,26 @@ def werkzeug_server(app) -> Iterator[int]:
     thread.join()
 
 
-def test_the_development_servers_access_log_masks_tokens(werkzeug_server, caplog, surrey):
-    with caplog.at_level(logging.INFO, logger="werkzeug"):
+class _Keep(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_the_development_servers_access_log_masks_tokens(werkzeug_server, surrey):
+    # A handler on the logger itself: other tests may stop it propagating to the root.
+    logger, kept = logging.getLogger("werkzeug"), _Keep()
+    level, logger.level = logger.level, logging.INFO
+    logger.addHandler(kept)
+    try:
         _visit(werkzeug_server)
-    lines = [record.getMessage() for record in caplog.records if record.name == "werkzeug"]
+    finally:
+        logger.removeHandler(kept)
+        logger.setLevel(level)
+    lines = kept.lines
     assert len(lines) == len(PATHS), lines
     assert not any(SECRET in line for line in lines), lines
     assert any("GET /referrals/track/[redacted] HTTP/1.1" in line for line in lines), lines
