@@ -13,8 +13,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from app import assets, i18n, search
-from app.config import DEFAULT_SECRET_KEY, Config, ProductionConfig, config_for
+from app.config import Config, ProductionConfig, config_for
 from app.extensions import DATABASE_UNAVAILABLE, babel, compress, csrf, db, migrate
+from app.security import headers as security_headers
+from app.security import logs as security_logs
+from app.security import opaque_ids
+from app.security.startup import check_production
 from app.web.auth import access as auth_access
 
 
@@ -40,14 +44,17 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     assets.init_app(app)
     search.init_app(app)
     auth_access.init_app(app)
+    security_headers.init_app(app)
     _setup_templates(app)
     _bound_integer_ids(app)  # before the routes that use it are added
+    opaque_ids.init_app(app)
     _register_blueprints(app)
     _register_cli(app)
     _trust_proxies(app)
     from app.notifications import outbox
 
     outbox.start_sending_in_development(app)
+    security_logs.install()
     return app
 
 
@@ -87,10 +94,8 @@ def _bound_integer_ids(app: Flask) -> None:
 
 
 def _refuse_insecure_production(app: Flask, config_class: type[Config]) -> None:
-    if issubclass(config_class, ProductionConfig) and app.config["SECRET_KEY"] in (
-        DEFAULT_SECRET_KEY, "", None,
-    ):
-        raise RuntimeError("Set SECRET_KEY: production will not start with the default key")
+    if issubclass(config_class, ProductionConfig):
+        check_production(app.config)
 
 
 def _default_database(app: Flask) -> None:

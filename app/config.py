@@ -77,6 +77,17 @@ class Config:
     # hour on one referral page can still send it (staff sessions end when idle anyway).
     WTF_CSRF_TIME_LIMIT = None
     TESTING = False
+    # Security headers (app/security/headers.py). Extra sources for images and fetches,
+    # space-separated (a map tile server, say: https://tiles.example.org).
+    CSP_IMG_SRC = os.environ.get("CSP_IMG_SRC", "").split()
+    CSP_CONNECT_SRC = os.environ.get("CSP_CONNECT_SRC", "").split()
+    REFERRER_POLICY = os.environ.get("REFERRER_POLICY", "no-referrer")
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "0"))  # production: a year
+    # A signed-in session ends this long after sign-in, however active (and sooner when idle).
+    SESSION_ABSOLUTE_HOURS = float(os.environ.get("SESSION_ABSOLUTE_HOURS", "12"))
+    # Adding or inviting people, changing roles, disabling and exports need the password
+    # given again within this many minutes.
+    REAUTHENTICATE_MINUTES = int(os.environ.get("REAUTHENTICATE_MINUTES", "15"))
     # Signing in (provider staff and partnership admins)
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
     SIGNIN_RATE_LIMIT = int(os.environ.get("SIGNIN_RATE_LIMIT", "20"))  # failures per address
@@ -163,6 +174,7 @@ class TestConfig(Config):
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     MAIL_BACKEND = "smtp"
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -133,7 +134,7 @@ def http_load(port: int, paths: list[str]) -> dict:
 
 
 def start_gunicorn(work: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": "benchmark-only-secret",
+    env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": secrets.token_hex(32),
            "SESSION_COOKIE_SECURE": "0", "DATABASE_URL": f"sqlite:///{work / 'bench.sqlite'}",
            "SEARCH_INDEX_DIR": str(work / "index")}
     process = subprocess.Popen(

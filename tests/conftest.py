@@ -217,4 +217,5 @@ def sign_in(client, user) -> None:
         session.clear()
         session[access.USER_ID] = user.id
         session[access.VERSION] = user.session_version
-        session[access.LAST_SEEN] = time.time()
+        session[access.LAST_SEEN] = session[access.SIGNED_IN_AT] = time.time()
+        session[access.AUTHENTICATED_AT] = time.time()

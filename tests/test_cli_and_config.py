@@ -1,5 +1,7 @@
 """The CLI round trip and the configuration rules."""
 
+import secrets
+
 import pytest
 
 from app import create_app
@@ -45,6 +47,38 @@ def test_production_refuses_the_default_secret_key(monkeypatch):
         SECRET_KEY = "dev-only-not-secret"
 
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(Production)
+
+
+@pytest.mark.parametrize("key", ["x", "changeme", "changeme" * 4, "a" * 64,
+                                 "0123456789abcdef0123456789abcdef"])
+def test_production_refuses_short_or_low_entropy_secret_keys(key):
+    class Production(ProductionConfig):
+        SECRET_KEY = key
+        SQLALCHEMY_DATABASE_URI = "sqlite://"
+
+    with pytest.raises(RuntimeError, match="Production will not start: SECRET_KEY .*token_hex"):
+        create_app(Production)
+
+
+def test_production_starts_with_a_random_key_and_local_or_verified_postgresql(tmp_path):
+    for url in (f"sqlite:///{tmp_path / 'x.sqlite'}",
+                "postgresql+psycopg://directory@127.0.0.1:5432/directory",
+                "postgresql+psycopg://directory@db.example.org/directory?sslmode=verify-full"):
+        class Production(ProductionConfig):
+            SECRET_KEY = secrets.token_hex(32)
+            SQLALCHEMY_DATABASE_URI = url
+
+        assert create_app(Production).config["SQLALCHEMY_DATABASE_URI"] == url
+
+
+@pytest.mark.parametrize("query", ["", "?sslmode=require", "?sslmode=prefer"])
+def test_production_refuses_postgresql_across_a_network_without_verify_full(query):
+    class Production(ProductionConfig):
+        SECRET_KEY = secrets.token_hex(32)
+        SQLALCHEMY_DATABASE_URI = f"postgresql+psycopg://directory@db.example.org/directory{query}"
+
+    with pytest.raises(RuntimeError, match="sslmode=verify-full"):
         create_app(Production)
 
 

@@ -6,6 +6,7 @@ password and locked account all fail the same way.
 """
 
 import hashlib
+import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -66,7 +67,24 @@ def password_problem(password: str, email: str = "") -> str | None:
         return "That password is too common. Try three random words together"
     if email and lowered == email.lower():
         return "Password must not be your email address"
+    if _guessable(password, email):
+        return ("That password would be easy to guess: a common word with numbers or symbols "
+                "added is still common. Try three or four random words together")
     return None
+
+
+# zxcvbn refuses longer input; its estimate for the first 72 characters is a lower bound.
+_ZXCVBN_MAX = 72
+MIN_ZXCVBN_SCORE = 3  # "safely unguessable": about 10^8 guesses or more
+
+
+def _guessable(password: str, email: str) -> bool:
+    """zxcvbn's estimate, beyond the exact word list: it sees "Password123!" and
+    "Qwerty123!" for the common passwords they are."""
+    from zxcvbn import zxcvbn
+
+    hints = [part for part in re.split(r"[@.\-_+]", email.lower()) if part]
+    return zxcvbn(password[:_ZXCVBN_MAX], user_inputs=hints)["score"] < MIN_ZXCVBN_SCORE
 
 
 def set_password(user: User, password: str) -> None:

@@ -57,7 +57,7 @@ def report_problem(service: Service, kind: str, detail: str) -> Feedback:
     if item.detail:
         body += ["They wrote (as typed, not checked):", item.detail, ""]
     provider_body = body + ["Please check the listing, update it if needed, and mark the report "
-                            "resolved:", links.public_url("provider.feedback_detail", feedback_id=item.id)]
+                            "resolved:", links.public_url("provider.feedback_detail", feedback_id=item.uuid)]
     for address in listing_contacts(service):
         outbox.queue_email(address, f"Problem reported: {service.name}", "\n".join(provider_body),
                            kind="feedback.provider", key=f"feedback:{item.id}:{address}")
@@ -65,7 +65,7 @@ def report_problem(service: Service, kind: str, detail: str) -> Feedback:
     if partnership:
         outbox.queue_email(partnership, f"Problem reported: {service.name}", "\n".join(
             body + ["The provider has been told. See it here:",
-                    links.public_url("admin.feedback_detail", feedback_id=item.id)]),
+                    links.public_url("admin.feedback_detail", feedback_id=item.uuid)]),
             kind="feedback.partnership", key=f"feedback:{item.id}:partnership")
     db.session.commit()
     return item

@@ -260,6 +260,6 @@ def _tell_proposer(change: ListingChange, service: Service | None) -> None:
     lines = [f"Your change to the listing \"{name}\" {outcome}."]
     if change.review_reason:
         lines += ["", "The partnership said:", change.review_reason]
-    lines += ["", "See the details:", links.public_url("provider.listing_change", change_id=change.id)]
+    lines += ["", "See the details:", links.public_url("provider.listing_change", change_id=change.uuid)]
     outbox.queue_email(change.proposed_by, f"Your listing change: {name}", "\n".join(lines),
                        kind="listing.decision", key=f"listing-change:{change.id}:decision")

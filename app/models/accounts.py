@@ -7,7 +7,7 @@ from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.directory import Organisation, Service, utcnow
+from app.models.directory import Organisation, Service, new_uuid, utcnow
 
 
 class Role:
@@ -27,6 +27,8 @@ membership = Table(
 class User(db.Model):
     __tablename__ = "user_account"
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The id in staff URLs: opaque, so neither counts nor neighbours can be read from it.
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
     name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(20), default=Role.PROVIDER)

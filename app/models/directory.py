@@ -25,8 +25,11 @@ def stable_uuid(kind: str, key: str) -> str:
     return str(uuid.uuid5(DIRECTORY_NAMESPACE, f"{kind}:{key}"))
 
 
-def _uuid() -> str:
+def new_uuid() -> str:
     return str(uuid.uuid4())
+
+
+_uuid = new_uuid
 
 
 def utcnow() -> datetime:

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.directory import Organisation, Service, utcnow
+from app.models.directory import Organisation, Service, new_uuid, utcnow
 
 
 class ChangeStatus:
@@ -31,6 +31,8 @@ class ListingChange(db.Model):
 
     __tablename__ = "listing_change"
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The id in staff URLs: opaque, so neither counts nor neighbours can be read from it.
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
     service_id: Mapped[str | None] = mapped_column(
         ForeignKey("service.id", ondelete="CASCADE"), index=True)
     # Whose it is: decides who may see it, also for a new service that has no id yet.
@@ -124,6 +126,8 @@ class Feedback(db.Model):
 
     __tablename__ = "feedback"
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The id in staff URLs: opaque, so neither counts nor neighbours can be read from it.
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
     service_id: Mapped[str] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     detail: Mapped[str] = mapped_column(db.Text, default="")

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.directory import utcnow
+from app.models.directory import new_uuid, utcnow
 
 if TYPE_CHECKING:
     from app.models.referrals import Referral
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 class Notification(db.Model):
     __tablename__ = "notification"
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The id in staff URLs: opaque, so neither counts nor neighbours can be read from it.
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
     to: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(db.Text)

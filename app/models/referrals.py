@@ -7,7 +7,7 @@ from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.directory import Service, utcnow
+from app.models.directory import Service, new_uuid, utcnow
 
 
 class ReferrerType:
@@ -37,7 +37,8 @@ class ReferralStatus:
     # Where a referral may go from each status; declined and closed are final. Waiting list
     # to waiting list is a new estimate.
     TRANSITIONS: dict[str, tuple[str, ...]] = {
-        NEW: (OPENED,),
+        # A provider may tell the family they have read it, or go straight to a step.
+        NEW: (OPENED, CONTACTED, ACCEPTED, WAITING_LIST, DECLINED, CLOSED),
         OPENED: (CONTACTED, ACCEPTED, WAITING_LIST, DECLINED, CLOSED),
         CONTACTED: (ACCEPTED, WAITING_LIST, DECLINED, CLOSED),
         WAITING_LIST: (WAITING_LIST, ACCEPTED, DECLINED, CLOSED),
@@ -50,6 +51,8 @@ class ReferralStatus:
 class Referral(db.Model):
     __tablename__ = "referral"
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The id in staff URLs: opaque, so neither counts nor neighbours can be read from it.
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
     # Easy to read out on the phone, e.g. EH-7K4M-2Q.
     reference: Mapped[str] = mapped_column(String(12), unique=True)
     service_id: Mapped[str] = mapped_column(ForeignKey("service.id"), index=True)

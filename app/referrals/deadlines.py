@@ -44,7 +44,9 @@ def overdue(now: datetime | None = None) -> list[Overdue]:
     for referral in candidates:
         days = dates.full_working_days_between(
             dates.local_date(referral.submitted_at), today)
-        if referral.status == ReferralStatus.NEW and days >= OPEN_WITHIN_WORKING_DAYS:
+        # Read (a GET sets opened_at) is what counts, not what the family has been told.
+        unread = referral.opened_at is None and referral.status == ReferralStatus.NEW
+        if unread and days >= OPEN_WITHIN_WORKING_DAYS:
             found.append(Overdue(referral, "open", days))
         if days >= DECIDE_WITHIN_WORKING_DAYS:
             found.append(Overdue(referral, "decision", days))

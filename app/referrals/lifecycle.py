@@ -314,12 +314,15 @@ def record_export(referrals: Iterable[Referral], *, user: Any, what: str) -> Non
 
 
 def open_for_provider(referral: Referral, *, user: Any) -> None:
-    """A provider reads a referral: audited, and the first read moves it to "opened"."""
-    if referral.status == ReferralStatus.NEW:
-        try:
-            change_status(referral, ReferralStatus.OPENED, user=user)
-        except InvalidTransition:  # a colleague opened it at the same moment: theirs stands
-            db.session.refresh(referral)
+    """A provider reads a referral (a GET): audited, and the first read sets opened_at, which
+    oversight and the overdue reminders count. Nothing the family sees changes and no email
+    is sent: that follows an explicit step (a POST), "opened" among them."""
+    if referral.opened_at is None:
+        # Only if still unset: a colleague's read at the same moment keeps its time.
+        db.session.execute(update(Referral).where(Referral.id == referral.id,
+                                                  Referral.opened_at.is_(None))
+                           .values(opened_at=utcnow()).execution_options(synchronize_session=False))
+        db.session.expire(referral, ["opened_at"])
     record_view(referral, user=user)
 
 

@@ -136,7 +136,15 @@ def new_context(browser: Browser, live_server: LiveServer, device: str,
 
     context.on("request", note)  # (routing requests instead would turn the HTTP cache off)
     context.on("response", check)
-    context.on("page", lambda page: page.on("pageerror", lambda e: visit.script_errors.append(str(e))))
+    def watch(page: Page) -> None:
+        page.on("pageerror", lambda e: visit.script_errors.append(str(e)))
+        # Something the Content-Security-Policy blocked (an inline script or style, a
+        # file from elsewhere) is an error too, though no script throws.
+        page.on("console", lambda message: message.type == "error"
+                and "Content Security Policy" in message.text
+                and visit.script_errors.append(message.text))
+
+    context.on("page", watch)
     return context, visit
 
 

@@ -297,8 +297,14 @@ def key_to(page: Page, what: str, *, text: str | None = None, element_id: str | 
 def test_the_focus_check_can_fail(js_page):
     """Focus shown some other way than GOV.UK's (here, a blue outline) is not taken for it."""
     js_page.goto(f"/services/{SERVICE}")
-    js_page.add_style_tag(content="*:focus { outline: 3px solid blue !important;"
-                                  " box-shadow: none !important; background: none !important; }")
+    # A style element with the page's own CSP nonce: an inline one without it is refused.
+    js_page.evaluate("""css => {
+        const style = document.createElement("style");
+        style.nonce = document.querySelector("script[nonce]").nonce;
+        style.textContent = css;
+        document.head.appendChild(style);
+    }""", "*:focus { outline: 3px solid blue !important;"
+          " box-shadow: none !important; background: none !important; }")
     tab_to(js_page, lambda el: el["text"] == "Refer yourself or a family")
     with pytest.raises(AssertionError, match="no GOV.UK focus style"):
         expect_govuk_focus(js_page, "the start button")
@@ -532,6 +538,13 @@ def test_every_referral_and_staff_page_in_axe(js_page, device, live_server):
     expect(page.locator("h1")).to_have_text(f"Referral {reference}")
     expect(page.locator("main")).to_contain_text("Pat Teacher, Designated safeguarding lead")
     findings.check("a referral")
+    # Reading it told the family nothing: that is this explicit step.
+    expect(page.locator("main .govuk-tag").first).to_have_text("New")
+    press(page.get_by_role("link", name="Tell the family you have read the referral"))
+    expect(page.locator("h1")).to_have_text("Tell the family you have read the referral")
+    findings.check("telling the family it has been read")
+    press(page.get_by_role("button", name="Save and tell the family"))
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(f"Referral {reference} updated")
     press(page.get_by_role("link", name="Put the referral on the waiting list"))
     expect(page.locator("h1")).to_have_text("Put the referral on the waiting list")
     findings.check("a referral's next step")

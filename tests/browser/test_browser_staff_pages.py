@@ -89,9 +89,9 @@ def test_provider_and_admin_pages_in_axe(js_page, live_server):
     expect(page.locator(".govuk-notification-banner")).to_contain_text("You have signed out")
 
     with live_server.app.app_context():
-        change = db.session.scalar(select(ListingChange.id).where(ListingChange.service_id == SERVICE)
+        change = db.session.scalar(select(ListingChange.uuid).where(ListingChange.service_id == SERVICE)
                                    .order_by(ListingChange.id.desc()))
-        reported = db.session.scalar(select(Feedback.id).where(Feedback.service_id == SERVICE)
+        reported = db.session.scalar(select(Feedback.uuid).where(Feedback.service_id == SERVICE)
                                      .order_by(Feedback.id.desc()))
 
     # -- the partnership ----------------------------------------------------------------

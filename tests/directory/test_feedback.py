@@ -68,8 +68,8 @@ def test_a_report_reaches_the_provider_and_the_partnership_and_is_resolved(repor
     assert set(emails) == {"egham.familycentre@example.org", "worker@rfl.example.org",
                            "partnership@example.org"}
     assert "the phone number is wrong" in emails["worker@rfl.example.org"].body
-    assert f"/provider/feedback/{item.id}" in emails["worker@rfl.example.org"].body
-    assert f"/admin/feedback/{item.id}" in emails["partnership@example.org"].body
+    assert f"/provider/feedback/{item.uuid}" in emails["worker@rfl.example.org"].body
+    assert f"/admin/feedback/{item.uuid}" in emails["partnership@example.org"].body
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "feedback.received"))
     assert event.actor == "public"
 
@@ -78,13 +78,13 @@ def test_a_report_reaches_the_provider_and_the_partnership_and_is_resolved(repor
     listing = provider.get("/provider/feedback")
     check_page(listing)
     assert "Egham Hythe Family Centre: The phone number is wrong" in listing.get_data(as_text=True)
-    detail = provider.get(f"/provider/feedback/{item.id}")
+    detail = provider.get(f"/provider/feedback/{item.uuid}")
     check_page(detail)
     html = detail.get_data(as_text=True)
     assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>x" not in html
     assert detail.headers["Cache-Control"] == "no-store"
 
-    assert provider.post(f"/provider/feedback/{item.id}/resolve",
+    assert provider.post(f"/provider/feedback/{item.uuid}/resolve",
                          data={"note": "Number corrected"}).status_code == 302
     db.session.expire_all()
     item = db.session.get(Feedback, item.id)
@@ -93,11 +93,11 @@ def test_a_report_reaches_the_provider_and_the_partnership_and_is_resolved(repor
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "feedback.resolved"))
     assert "No reports here." in provider.get("/provider/feedback").get_data(as_text=True)
     assert "Egham Hythe" in provider.get("/provider/feedback?show=resolved").get_data(as_text=True)
-    assert "Number corrected" in provider.get(f"/provider/feedback/{item.id}").get_data(as_text=True)
+    assert "Number corrected" in provider.get(f"/provider/feedback/{item.uuid}").get_data(as_text=True)
 
     admin = app.test_client()
     sign_in(admin, make_user("admin@partnership.example.org", role="admin"))
-    for path in ("/admin/feedback?show=all", f"/admin/feedback/{item.id}"):
+    for path in ("/admin/feedback?show=all", f"/admin/feedback/{item.uuid}"):
         page = admin.get(path)
         check_page(page)
         assert "Egham Hythe Family Centre" in page.get_data(as_text=True)
@@ -108,8 +108,8 @@ def test_another_provider_cannot_see_or_resolve_the_report(reporting, app, clien
     item = db.session.scalars(select(Feedback)).one()
     other = app.test_client()
     sign_in(other, make_user("nurse@health.example.org", organisations=(THEIRS,)))
-    assert other.get(f"/provider/feedback/{item.id}").status_code == 404
-    assert other.post(f"/provider/feedback/{item.id}/resolve", data={"note": "mine"}).status_code == 404
+    assert other.get(f"/provider/feedback/{item.uuid}").status_code == 404
+    assert other.post(f"/provider/feedback/{item.uuid}/resolve", data={"note": "mine"}).status_code == 404
     assert other.get("/provider/feedback/999999").status_code == 404
     assert "Egham Hythe" not in other.get("/provider/feedback?show=all").get_data(as_text=True)
     assert db.session.get(Feedback, item.id).status == FeedbackStatus.OPEN

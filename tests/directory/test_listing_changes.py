@@ -53,8 +53,8 @@ def people(app, surrey_to_change):
 def propose(client, service_id: str = OUR_SERVICE, **changes) -> ListingChange:
     response = client.post(f"/provider/services/{service_id}/edit", data=post_data(service_id, **changes))
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
-    change_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    return db.session.get(ListingChange, change_id)
+    change_key = response.headers["Location"].rsplit("/", 1)[1]
+    return db.session.scalar(select(ListingChange).where(ListingChange.uuid == change_key))
 
 
 def search_ids(client, text: str) -> str:
@@ -71,7 +71,7 @@ def test_an_edit_is_public_only_after_approval_and_then_searchable(people, clien
     # Not public, not searchable, and the provider sees it waiting.
     assert "zebrafinch" not in client.get(f"/services/{OUR_SERVICE}").get_data(as_text=True)
     assert "Egham Hythe" not in search_ids(client, "zebrafinch")
-    page = ours.get(f"/provider/changes/{change.id}")
+    page = ours.get(f"/provider/changes/{change.uuid}")
     check_page(page)
     assert "Waiting for approval" in page.get_data(as_text=True)
     assert "Waiting for approval" in ours.get("/provider/listings").get_data(as_text=True)
@@ -79,11 +79,11 @@ def test_an_edit_is_public_only_after_approval_and_then_searchable(people, clien
     queue = admin.get("/admin/approvals")
     check_page(queue)
     assert "Egham Hythe Family Centre" in queue.get_data(as_text=True)
-    review = admin.get(f"/admin/approvals/{change.id}")
+    review = admin.get(f"/admin/approvals/{change.uuid}")
     check_page(review)
     assert "zebrafinch" in review.get_data(as_text=True)
 
-    response = admin.post(f"/admin/approvals/{change.id}", data={"publish": ["summary"], "approve": "y"})
+    response = admin.post(f"/admin/approvals/{change.uuid}", data={"publish": ["summary"], "approve": "y"})
     assert response.status_code == 302
     public = client.get(f"/services/{OUR_SERVICE}").get_data(as_text=True)
     assert "zebrafinch puppet club" in public
@@ -94,18 +94,18 @@ def test_an_edit_is_public_only_after_approval_and_then_searchable(people, clien
     assert change.status == ChangeStatus.APPROVED and change.reviewed_by == "approver@partnership.example.org"
     told = db.session.scalar(select(Notification).where(Notification.kind == "listing.decision"))
     assert told.to == "worker@rfl.example.org" and "has been published" in told.body
-    assert "Published" in ours.get(f"/provider/changes/{change.id}").get_data(as_text=True)
+    assert "Published" in ours.get(f"/provider/changes/{change.uuid}").get_data(as_text=True)
 
 
 def test_a_rejected_change_goes_back_with_the_reason(people, client):
     change = propose(people["ours"], contact_phone="01632 960999")
-    response = people["admin"].post(f"/admin/approvals/{change.id}", data={"reject": "y", "reason": ""})
+    response = people["admin"].post(f"/admin/approvals/{change.uuid}", data={"reject": "y", "reason": ""})
     assert response.status_code == 400
     assert "Say why the change is not published" in response.get_data(as_text=True)
-    response = people["admin"].post(f"/admin/approvals/{change.id}", data={
+    response = people["admin"].post(f"/admin/approvals/{change.uuid}", data={
         "reject": "y", "reason": "That number is the <b>head office</b>, not the centre."})
     assert response.status_code == 302
-    page = people["ours"].get(f"/provider/changes/{change.id}").get_data(as_text=True)
+    page = people["ours"].get(f"/provider/changes/{change.uuid}").get_data(as_text=True)
     assert "Not published" in page
     assert "That number is the &lt;b&gt;head office&lt;/b&gt;, not the centre." in page
     assert "01632 960999" not in client.get(f"/services/{OUR_SERVICE}").get_data(as_text=True)
@@ -117,7 +117,7 @@ def test_the_diff_shows_only_the_fields_that_change(people):
                      schedule=[{"days": ["tue", "thu"], "opens": "09:00", "closes": "12:00",
                                 "note": "Under fives, term time only"}])
     assert change.fields == ["contact_phone", "schedule"]
-    page = people["admin"].get(f"/admin/approvals/{change.id}").get_data(as_text=True)
+    page = people["admin"].get(f"/admin/approvals/{change.uuid}").get_data(as_text=True)
     cards = re.findall(r'id="field-([a-z_]+)"', page)
     assert cards == ["contact_phone", "schedule"]
     assert "01632 960601" in page and "01632 960777" in page  # was and proposed
@@ -126,10 +126,10 @@ def test_the_diff_shows_only_the_fields_that_change(people):
 
 def test_fields_can_be_published_one_by_one(people, client):
     change = propose(people["ours"], contact_phone="01632 960778", summary="A different summary.")
-    response = people["admin"].post(f"/admin/approvals/{change.id}", data={
+    response = people["admin"].post(f"/admin/approvals/{change.uuid}", data={
         "publish": ["contact_phone"], "approve": "y"})
     assert response.status_code == 400  # refusing the summary needs a reason
-    response = people["admin"].post(f"/admin/approvals/{change.id}", data={
+    response = people["admin"].post(f"/admin/approvals/{change.uuid}", data={
         "publish": ["contact_phone"], "approve": "y", "reason": "Keep the summary about toddlers."})
     assert response.status_code == 302
     public = client.get(f"/services/{OUR_SERVICE}").get_data(as_text=True)
@@ -138,16 +138,16 @@ def test_fields_can_be_published_one_by_one(people, client):
     change = db.session.get(ListingChange, change.id)
     assert change.status == ChangeStatus.PARTLY_APPROVED
     assert change.decisions == {"summary": "rejected", "contact_phone": "approved"}
-    page = people["ours"].get(f"/provider/changes/{change.id}").get_data(as_text=True)
+    page = people["ours"].get(f"/provider/changes/{change.uuid}").get_data(as_text=True)
     assert "Partly published" in page and "Keep the summary about toddlers." in page
 
 
 def test_markup_is_shown_as_text(people, client):
     text = "Come along <script>alert('x')</script> and <b>play</b>.\n\nSecond paragraph."
     change = propose(people["ours"], description=text, summary="<i>Stay</i> & play")
-    review = people["admin"].get(f"/admin/approvals/{change.id}").get_data(as_text=True)
+    review = people["admin"].get(f"/admin/approvals/{change.uuid}").get_data(as_text=True)
     assert "<script>alert" not in review and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in review
-    people["admin"].post(f"/admin/approvals/{change.id}", data={
+    people["admin"].post(f"/admin/approvals/{change.uuid}", data={
         "publish": ["description", "summary"], "approve": "y"})
     public = client.get(f"/services/{OUR_SERVICE}").get_data(as_text=True)
     assert "<script>alert" not in public and "<b>play</b>" not in public
@@ -200,7 +200,7 @@ def test_locations_and_opening_times_can_be_added_and_removed(people, client):
     change = db.session.scalars(select(ListingChange)).one()
     assert change.fields == ["locations", "schedule"]
     assert change.proposed["locations"][1]["postcode"] == "TW20 0SU"
-    people["admin"].post(f"/admin/approvals/{change.id}", data={
+    people["admin"].post(f"/admin/approvals/{change.uuid}", data={
         "publish": ["locations", "schedule"], "approve": "y"})
     public = client.get(f"/services/{OUR_SERVICE}").get_data(as_text=True)
     assert "Englefield Green Library" in public and "Saturday: 10:00 to 12:00" in public
@@ -225,9 +225,9 @@ def test_a_new_service_is_public_only_once_approved(people, client):
     change = db.session.scalars(select(ListingChange)).one()
     assert change.service_id is None and change.proposed["id"] == "thorpe-baby-bounce"
     assert client.get("/services/thorpe-baby-bounce").status_code == 404
-    page = people["admin"].get(f"/admin/approvals/{change.id}").get_data(as_text=True)
+    page = people["admin"].get(f"/admin/approvals/{change.uuid}").get_data(as_text=True)
     assert "New service: Thorpe Baby Bounce" in page
-    assert people["admin"].post(f"/admin/approvals/{change.id}", data={"approve": "y"}).status_code == 302
+    assert people["admin"].post(f"/admin/approvals/{change.uuid}", data={"approve": "y"}).status_code == 302
     assert "Songs and rhymes for babies." in client.get("/services/thorpe-baby-bounce").get_data(as_text=True)
     assert "Thorpe Baby Bounce" in search_ids(client, "baby bounce")
     service = db.session.get(Service, "thorpe-baby-bounce")
@@ -251,9 +251,9 @@ def test_a_newer_proposal_replaces_one_still_waiting(people):
 
 def test_a_change_is_decided_once_and_not_by_its_author(app, people):
     change = propose(people["ours"], contact_phone="01632 960773")
-    assert people["admin"].post(f"/admin/approvals/{change.id}", data={"approve": "y",
+    assert people["admin"].post(f"/admin/approvals/{change.uuid}", data={"approve": "y",
                                 "publish": ["contact_phone"]}).status_code == 302
-    page = people["admin"].post(f"/admin/approvals/{change.id}", data={"reject": "y", "reason": "No"})
+    page = people["admin"].post(f"/admin/approvals/{change.uuid}", data={"reject": "y", "reason": "No"})
     assert db.session.get(ListingChange, change.id).status == ChangeStatus.APPROVED
     assert "Decision" not in page.get_data(as_text=True)  # no form once decided
     # An admin who is also in the organisation cannot approve their own change.
@@ -261,7 +261,8 @@ def test_a_change_is_decided_once_and_not_by_its_author(app, people):
     client = app.test_client()
     sign_in(client, both)
     own = propose(client, contact_phone="01632 960774")
-    response = client.post(f"/admin/approvals/{own.id}", data={"approve": "y", "publish": ["contact_phone"]})
+    response = client.post(f"/admin/approvals/{own.uuid}",
+                           data={"approve": "y", "publish": ["contact_phone"]})
     assert response.status_code == 400 and "another admin must decide it" in response.get_data(as_text=True)
 
 
@@ -274,7 +275,7 @@ def test_history_shows_the_waiting_time_update_and_the_edit_and_restores(people,
                      data={"status": "waitlist", "weeks": "3"}).status_code == 302
     change = propose(ours, summary="Toddler mornings and a dads' Saturday in Egham Hythe.",
                      reason="Clearer summary")
-    admin.post(f"/admin/approvals/{change.id}", data={"publish": ["summary"], "approve": "y"})
+    admin.post(f"/admin/approvals/{change.uuid}", data={"publish": ["summary"], "approve": "y"})
 
     for page in (ours.get(f"/provider/services/{OUR_SERVICE}/history"),
                  admin.get(f"/admin/services/{OUR_SERVICE}/history")):
@@ -348,7 +349,7 @@ def test_a_provider_cannot_see_or_change_another_organisations_listings(people):
     theirs = propose(people["theirs"], service_id=THEIR_SERVICE, contact_phone="01632 960775")
     ours = people["ours"]
     for path in (f"/provider/services/{THEIR_SERVICE}/edit", f"/provider/services/{THEIR_SERVICE}/history",
-                 f"/provider/changes/{theirs.id}", "/provider/services/no-such-service/edit",
+                 f"/provider/changes/{theirs.uuid}", "/provider/services/no-such-service/edit",
                  "/provider/changes/999999"):
         assert ours.get(path).status_code == 404, path
     for path in (f"/provider/services/{THEIR_SERVICE}/edit",
@@ -359,7 +360,7 @@ def test_a_provider_cannot_see_or_change_another_organisations_listings(people):
     assert [c.id for c in db.session.scalars(select(ListingChange))] == [theirs.id]
     # Providers are not admins: the queue is not theirs to see.
     assert ours.get("/admin/approvals").status_code == 404
-    assert ours.post(f"/admin/approvals/{theirs.id}", data={"approve": "y"}).status_code == 404
+    assert ours.post(f"/admin/approvals/{theirs.uuid}", data={"approve": "y"}).status_code == 404
 
 
 def test_every_listing_page_renders_and_is_never_cached(people):
@@ -367,10 +368,10 @@ def test_every_listing_page_renders_and_is_never_cached(people):
     for client, path in ((people["ours"], "/provider/listings"),
                          (people["ours"], f"/provider/services/{OUR_SERVICE}/edit"),
                          (people["ours"], "/provider/services/new"),
-                         (people["ours"], f"/provider/changes/{change.id}"),
+                         (people["ours"], f"/provider/changes/{change.uuid}"),
                          (people["ours"], f"/provider/services/{OUR_SERVICE}/history"),
                          (people["admin"], "/admin/approvals"),
-                         (people["admin"], f"/admin/approvals/{change.id}"),
+                         (people["admin"], f"/admin/approvals/{change.uuid}"),
                          (people["admin"], "/admin/listings"),
                          (people["admin"], "/admin/listings?q=egham"),
                          (people["admin"], f"/admin/services/{OUR_SERVICE}/history")):
@@ -383,7 +384,7 @@ def test_every_listing_page_renders_and_is_never_cached(people):
 
 def test_fields_that_do_not_fit_together_are_not_published(people, client):
     change = propose(people["ours"], access="self-referral", referral_email="join@example.org")
-    response = people["admin"].post(f"/admin/approvals/{change.id}", data={
+    response = people["admin"].post(f"/admin/approvals/{change.uuid}", data={
         "publish": ["access"], "approve": "y", "reason": "Not the email address"})
     assert response.status_code == 400
     assert "cannot be published together" in response.get_data(as_text=True)
@@ -399,7 +400,7 @@ def test_an_edited_listing_exports_and_imports_unchanged(people):
                      cost_note="", free="no", keywords="stay and play, dads",
                      locations=[{"name": "Egham Hythe Family Centre", "address": "4 Pooley Green Road, Egham",
                                  "postcode": "tw208el"}])
-    people["admin"].post(f"/admin/approvals/{change.id}", data={"publish": change.fields, "approve": "y"})
+    people["admin"].post(f"/admin/approvals/{change.uuid}", data={"publish": change.fields, "approve": "y"})
     report = directory_sync.import_directory(parse_directory_file(directory_sync.export_directory()))
     assert report.counts["services"]["updated"] == 0 and report.counts["services"]["created"] == 0
 

@@ -54,7 +54,7 @@ def _html(response) -> str:
 def test_statuses_move_only_along_the_allowed_paths(service):
     referral, *_ = make_referral(service)
     with pytest.raises(InvalidTransition):
-        referrals.change_status(referral, "accepted", user=WORKER, expected_start=date(2027, 1, 4))
+        referrals.change_status(referral, "new", user=WORKER)
     referrals.change_status(referral, "opened", user=WORKER)
     with pytest.raises(InvalidTransition):
         referrals.change_status(referral, "opened", user=WORKER)
@@ -129,11 +129,13 @@ def test_two_people_changing_a_referral_at_once_cannot_both_win(service):
     assert count(ReferralEvent) == 1
 
 
-def test_a_provider_reading_a_referral_opens_it_and_is_audited(service):
+def test_a_provider_reading_a_referral_dates_the_reading_and_is_audited(service):
     referral, *_ = make_referral(service)
     referrals.open_for_provider(referral, user=WORKER)
+    first = referral.opened_at
     referrals.open_for_provider(referral, user=WORKER)
-    assert referral.status == "opened" and len(referral.events) == 2
+    assert first is not None and referral.opened_at == first
+    assert referral.status == "new" and len(referral.events) == 1, "the family is told nothing yet"
     viewed = _audit("referral.viewed")
     assert [a.actor for a in viewed] == [WORKER.email, WORKER.email]
     referrals.record_export([referral], user=WORKER, what="print")

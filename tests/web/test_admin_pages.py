@@ -22,7 +22,7 @@ def admin(client, surrey):
 def test_every_admin_page_renders_for_an_admin(client, admin):
     make_user("someone@example.org", organisations=("surrey-family-services",))
     home = client.get("/admin/").get_data(as_text=True)
-    for path in ("/admin/", "/admin/users", "/admin/users/invite", f"/admin/users/{admin.id}",
+    for path in ("/admin/", "/admin/users", "/admin/users/invite", f"/admin/users/{admin.uuid}",
                  "/admin/organisations", "/admin/audit-log", "/admin/audit-log?action=signin",
                  "/admin/outbox"):
         response = client.get(path)
@@ -36,7 +36,7 @@ def test_changing_someones_access_applies_at_once_and_is_audited(client, app, ad
     their_client = app.test_client()
     sign_in(their_client, person)
     assert their_client.get("/provider/services/family-support-programme/waiting-time").status_code == 200
-    response = client.post(f"/admin/users/{person.id}", data={
+    response = client.post(f"/admin/users/{person.uuid}", data={
         "role": "provider", "organisations": ["surrey-childrens-health"]})
     assert response.status_code == 302
     assert their_client.get("/provider/services/family-support-programme/waiting-time").status_code == 404
@@ -47,8 +47,8 @@ def test_changing_someones_access_applies_at_once_and_is_audited(client, app, ad
 
 
 def test_admins_cannot_lock_themselves_out(client, admin):
-    assert client.post(f"/admin/users/{admin.id}/active", data={"active": "0"}).status_code == 400
-    page = client.post(f"/admin/users/{admin.id}", data={"role": "provider"})
+    assert client.post(f"/admin/users/{admin.uuid}/active", data={"active": "0"}).status_code == 400
+    page = client.post(f"/admin/users/{admin.uuid}", data={"role": "provider"})
     assert page.status_code == 400 and "cannot change your own role" in page.get_data(as_text=True)
     assert db.session.get(User, admin.id).is_admin
 
@@ -65,7 +65,7 @@ def test_the_audit_log_lists_events_newest_first_and_filters(client, app, admin)
     stranger = app.test_client()
     stranger.post("/sign-in", data={"email": "first@example.org", "password": "wrong password"})
     stranger.post("/sign-in", data={"email": "second@example.org", "password": "wrong password"})
-    client.post(f"/admin/users/{admin.id}", data={"role": "admin"})
+    client.post(f"/admin/users/{admin.uuid}", data={"role": "admin"})
     html = client.get("/admin/audit-log?action=signin").get_data(as_text=True)
     assert "signin.failed" in html
     assert html.index("second@example.org") < html.index("first@example.org")
@@ -82,7 +82,7 @@ def test_failed_emails_show_up_and_can_be_tried_again(client, admin):
     db.session.commit()
     html = client.get("/admin/outbox").get_data(as_text=True)
     assert "late@example.org" in html and "Connection refused" in html and "Given up" in html
-    assert client.post(f"/admin/outbox/{notification.id}/retry").status_code == 302
+    assert client.post(f"/admin/outbox/{notification.uuid}/retry").status_code == 302
     db.session.expire_all()
     again = db.session.get(Notification, notification.id)
     assert again.failed_at is None and again.attempts == 0
@@ -103,7 +103,7 @@ def test_a_familys_stuck_email_shows_without_the_address_that_would_open_its_tra
     assert "550" in html  # the reason is still there to read
     assert "referrals@service.example.org" in html
     family = db.session.scalar(select(Notification).where(Notification.dedupe_key == "stuck-family"))
-    client.post(f"/admin/outbox/{family.id}/retry")
+    client.post(f"/admin/outbox/{family.uuid}/retry")
     assert "jo.parent@" not in client.get("/admin/outbox").get_data(as_text=True)
 
 

@@ -159,12 +159,13 @@ def test_waiting_time_weeks_that_are_not_a_plain_whole_number_are_explained(clie
 @pytest.fixture
 def opened(client, inbox) -> Referral:
     referral = _referral(OUR_SERVICE)
-    client.get(f"/provider/referrals/{referral.id}")
+    client.get(f"/provider/referrals/{referral.uuid}")
+    assert client.post(f"/provider/referrals/{referral.uuid}/opened").status_code == 302
     return referral
 
 
 def _step(client, referral: Referral, step: str, data: dict):
-    return client.post(f"/provider/referrals/{referral.id}/{step}", data=data)
+    return client.post(f"/provider/referrals/{referral.uuid}/{step}", data=data)
 
 
 def _still_opened(referral: Referral) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.routing import Rule
 
 from app import oversight, referrals
@@ -20,6 +20,7 @@ from app.directory import feedback, listing_changes, listing_fields, listing_ver
 from app.extensions import db
 from app.models import ChangeStatus, Feedback, FeedbackStatus, ListingChange, Notification
 from app.models.accounts import User
+from app.models.audit import AuditEvent
 from app.models.directory import Organisation, Service
 from app.models.referrals import Referral, ReferralEvent, ReferralStatus
 from app.web.provider.referral_forms import STEP_FORMS
@@ -63,7 +64,7 @@ def _proposed(service: Service, **fields: Any) -> dict[str, Any]:
 
 def _opened_referral(service: Service, user: User) -> tuple[Referral, str]:
     referral, family_token, _ = make_referral(service)
-    referrals.open_for_provider(referral, user=user)
+    referrals.change_status(referral, ReferralStatus.OPENED, user=user)
     assert referral.status == ReferralStatus.OPENED
     return referral, family_token
 
@@ -107,16 +108,19 @@ def a_client(app: Flask, sides: dict[str, Side]) -> FlaskClient:
 def _ids(side: Side) -> dict[str, list[Any]]:
     """Every URL argument on a provider or admin route, as this side's objects. A route
     with an argument not named here fails the walk, so it gets an object too."""
+    def key(model, row_id: int) -> str:  # staff URLs carry the opaque uuid
+        return db.session.get(model, row_id).uuid
+
     return {
         "service_id": [side.service],
-        "change_id": side.changes,
-        "feedback_id": [side.feedback],
-        "referral_id": [side.referral],
+        "change_id": [key(ListingChange, change) for change in side.changes],
+        "feedback_id": [key(Feedback, side.feedback)],
+        "referral_id": [key(Referral, side.referral)],
         "step": list(STEP_FORMS),  # not an id: every step, so each one's own check is reached
         # Admin pages only.
         "number": [side.version],
-        "notification_id": [side.notification],
-        "user_id": [side.user.id],
+        "notification_id": [key(Notification, side.notification)],
+        "user_id": [side.user.uuid],
         "name": [next(iter(oversight.TABLES))],
         "organisation_id": [side.organisation],
     }
@@ -150,6 +154,7 @@ def _expected_start() -> list[str]:
 # What each POST sends: valid, so that were the ownership check missing it would change
 # something (test_the_posts_are_real proves that on A's own objects).
 STEP_DATA: dict[str, dict[str, Any]] = {
+    ReferralStatus.OPENED: {},
     ReferralStatus.CONTACTED: {"note": "Called the family"},
     ReferralStatus.ACCEPTED: {"note": "Tuesdays"},  # expected_start added when sent
     ReferralStatus.WAITING_LIST: {"estimate_weeks": "6"},
@@ -221,7 +226,7 @@ def test_a_provider_gets_404_on_every_provider_route_for_another_organisations_i
     assert b_before["feedback"] == FeedbackStatus.OPEN
     assert {status for _, status in b_before["changes"]} == {ChangeStatus.PENDING}
 
-    covered, reached = set(), []
+    covered, reached, probes = set(), [], []
     for rule in _rules(app, "provider"):
         if not _in_path(rule):
             continue  # lists only the user's own things
@@ -230,6 +235,7 @@ def test_a_provider_gets_404_on_every_provider_route_for_another_organisations_i
             for method in sorted(set(METHODS) & rule.methods):
                 data = _payload(rule, values) if method == "POST" else None
                 response = a_client.open(path, method=method, data=data)
+                probes.append((method, path))
                 if response.status_code != 404:
                     reached.append(f"{method} {path} ({rule.endpoint}): {response.status_code} "
                                    f"{response.get_data(as_text=True)[:200]!r}")
@@ -238,17 +244,31 @@ def test_a_provider_gets_404_on_every_provider_route_for_another_organisations_i
 
     assert _b_state(sides["B"]) == b_before
     after = _database()
-    assert [name for name in before if before[name] != after[name]] == []
+    assert [name for name in before if before[name] != after[name]] == ["audit_event"]
+    # Every probe left a trace: who, what and when, as another organisation's object.
+    refused = _refusals(sides["A"].user.email)
+    assert sorted((r.detail["method"], r.detail["path"]) for r in refused) == sorted(probes)
+    assert {r.detail["reason"] for r in refused} == {"another organisation's"}
+    assert {r.user_id for r in refused} == {sides["A"].user.id} and all(r.at for r in refused)
+    assert {r.subject_type for r in refused} >= {"referral", "service", "listing-change", "feedback"}
+    admin = app.test_client()
+    sign_in(admin, make_user("auditor@partnership.example.org", role="admin"))
+    page = admin.get("/admin/audit-log?action=access").get_data(as_text=True)
+    theirs = db.session.get(Referral, sides["B"].referral).uuid
+    assert f"Refused: GET /provider/referrals/{theirs} (another organisation" in page
+    assert sides["A"].user.email in page
 
 
 def test_the_same_routes_work_for_a_on_its_own_objects(
         app: Flask, sides: dict[str, Side], a_client: FlaskClient) -> None:
     """The 404s above are the ownership check, not pages that are always missing."""
     opened = 0
+    # An unread referral, from which every step is offered (reading it changes no status).
+    unread = make_referral(db.session.get(Service, A_SERVICE))[0].uuid
     for rule in _rules(app, "provider"):
         if not _in_path(rule) or "GET" not in rule.methods:
             continue
-        for path, _ in _urls(rule, _ids(sides["A"])):
+        for path, _ in _urls(rule, _ids(sides["A"]) | {"referral_id": [unread]}):
             response = a_client.get(path)
             assert response.status_code < 400, f"GET {path}: {response.status_code}"
             opened += 1
@@ -264,13 +284,18 @@ def test_the_posts_are_real(app: Flask, sides: dict[str, Side], a_client: FlaskC
             continue
         for _, values in _urls(rule, _ids(sides["A"])):
             if "referral_id" in values:  # a fresh referral per step: steps move it on
-                values["referral_id"] = _opened_referral(db.session.get(Service, A_SERVICE),
-                                                         sides["A"].user)[0].id
+                values["referral_id"] = make_referral(db.session.get(Service, A_SERVICE))[0].uuid
             path = rule.build(values)[1]
             response = a_client.post(path, data=_payload(rule, values))
             assert response.status_code == 302, (path, response.get_data(as_text=True)[:500])
             posted += 1
     assert posted >= 9  # waiting time, confirm, edit, still right, resolve, five referral steps
+
+
+def _refusals(actor: str) -> list[AuditEvent]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "access.refused", AuditEvent.actor == actor)))
 
 
 # -- admin pages and the tracker ---------------------------------------------------------
@@ -285,7 +310,7 @@ def test_admin_routes_are_404_for_a_provider_even_with_real_ids(
     before = _database()
     reached = []
     for rule in rules:
-        ids = _ids(sides["B"]) | {"user_id": [sides["B"].user.id, sides["A"].user.id]}
+        ids = _ids(sides["B"]) | {"user_id": [sides["B"].user.uuid, sides["A"].user.uuid]}
         for path, values in _urls(rule, ids):
             for method in sorted(set(METHODS) & rule.methods):
                 data = _payload(rule, values) if method == "POST" else None
@@ -294,7 +319,8 @@ def test_admin_routes_are_404_for_a_provider_even_with_real_ids(
                     reached.append(f"{method} {path}: {response.status_code}")
     assert not reached, "a provider reached admin pages:\n" + "\n".join(reached)
     after = _database()
-    assert [name for name in before if before[name] != after[name]] == []
+    assert [name for name in before if before[name] != after[name]] == ["audit_event"]
+    assert {r.detail["reason"] for r in _refusals(sides["A"].user.email)} == {"admins only"}
 
     admin = app.test_client()
     sign_in(admin, make_user("admin@partnership.example.org", role="admin"))
@@ -321,3 +347,57 @@ def test_a_provider_session_does_not_open_another_organisations_referral_in_the_
     after = _database()
     assert [name for name in before if before[name] != after[name]] == []
     assert a_client.get(f"/referrals/track/{theirs.family_token}").status_code == 200  # the token works
+
+
+# -- a GET never acts --------------------------------------------------------------------
+# Every GET route a provider can reach, with the provider's own ids (a new referral among
+# them), changes no status the family sees and queues no email. Reading a referral sets
+# opened_at and is audited; telling the family is an explicit POST.
+
+def _family_visible() -> tuple:
+    db.session.expire_all()
+    return (db.session.scalar(select(func.count(Notification.id))),
+            sorted(db.session.execute(select(Referral.id, Referral.status, Referral.updated_at))),
+            db.session.scalar(select(func.count(ReferralEvent.id))))
+
+
+def test_no_get_route_changes_a_status_or_queues_an_email(
+        app: Flask, sides: dict[str, Side], a_client: FlaskClient) -> None:
+    new, _, _ = make_referral(db.session.get(Service, A_SERVICE))
+    assert new.status == ReferralStatus.NEW and new.opened_at is None
+    ids = _ids(sides["A"]) | {"referral_id": [new.uuid, *_ids(sides["A"])["referral_id"]]}
+    ids |= {"path": ["x"], "filename": ["js/app.mjs"], "token": ["x"], "table": ["x"],
+            "area_id": ["woking"], "category_id": ["x"], "sal_id": ["x"], "lang": ["en"]}
+    before = _family_visible()
+    walked = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()):
+            continue
+        values = {name: ids.get(name, ["x"]) for name in _in_path(rule)}
+        for path, _ in _urls(rule, values):
+            response = a_client.get(path)
+            assert response.status_code < 500, path
+            walked.append(path)
+    assert f"/provider/referrals/{new.uuid}" in walked
+    assert _family_visible() == before, "a GET changed a status or queued an email"
+
+    db.session.expire_all()
+    read = db.session.get(Referral, new.id)
+    assert read.status == ReferralStatus.NEW and read.opened_at is not None
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "referral.viewed", AuditEvent.subject_id == str(new.id))) >= 1
+
+
+def test_telling_the_family_is_an_explicit_post(app: Flask, sides: dict[str, Side],
+                                                a_client: FlaskClient) -> None:
+    new, _, _ = make_referral(db.session.get(Service, A_SERVICE))
+    page = a_client.get(f"/provider/referrals/{new.uuid}").get_data(as_text=True)
+    assert "Tell the family you have read the referral" in page
+    emails = db.session.scalar(select(func.count(Notification.id)))
+    step = a_client.get(f"/provider/referrals/{new.uuid}/opened")
+    assert step.status_code == 200 and "will be told by email" in step.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Notification.id))) == emails
+    assert a_client.post(f"/provider/referrals/{new.uuid}/opened").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Referral, new.id).status == ReferralStatus.OPENED
+    assert db.session.scalar(select(func.count(Notification.id))) > emails

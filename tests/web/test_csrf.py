@@ -15,14 +15,16 @@ from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
 
 from app.extensions import db
-from app.models import Feedback, ListingChange
+from app.models import AuditEvent, Feedback, ListingChange
+from app.security.opaque_ids import OpaqueIdConverter
 from tests.accounts.test_accounts import clear_people
 from tests.conftest import make_user, sign_in
 from tests.directory.test_listing_changes import OUR_SERVICE, OURS, post_data
 
 # Routes that take a POST without a token on purpose (none so far). Add an endpoint here
 # only with a reason, e.g. a machine-to-machine callback authenticated another way.
-EXEMPT_ENDPOINTS: set[str] = set()
+# The open-data API is read-only and cookie-free: every method but GET answers a JSON 405.
+EXEMPT_ENDPOINTS: set[str] = {"api.v1.elsewhere"}
 
 
 @pytest.fixture
@@ -53,6 +55,8 @@ def _post_rules(app: Flask):
 def _example_value(converter) -> object:
     if isinstance(converter, IntegerConverter):
         return 1
+    if isinstance(converter, OpaqueIdConverter):
+        return "00000000-0000-4000-8000-000000000000"
     if type(converter).__name__ == "AnyConverter":
         return sorted(converter.items)[0]
     return "x"
@@ -122,6 +126,18 @@ def test_a_form_left_open_for_hours_still_goes_through(csrf_on, surrey_to_change
     assert response.status_code == 302
 
 
+def test_the_api_answers_other_methods_with_a_json_405_not_the_csrf_page(csrf_on, surrey):
+    fresh_token_cache()
+    client = csrf_on.test_client()
+    for method in ("POST", "PUT", "PATCH", "DELETE", "TRACE", "QUERY"):
+        for path in ("/api/v1/services", "/api/v1/", "/api/v1/nothing-here"):
+            response = client.open(path, method=method)
+            assert response.status_code == 405, (method, path)
+            assert response.mimetype == "application/problem+json", (method, path)
+            assert response.get_json()["status"] == 405
+            assert "GET" in response.headers["Allow"]
+
+
 def test_a_refused_form_is_explained_in_the_pages_language(csrf_on, surrey_to_change):
     fresh_token_cache()
     client = csrf_on.test_client()
@@ -131,3 +147,29 @@ def test_a_refused_form_is_explained_in_the_pages_language(csrf_on, surrey_to_ch
     text = response.get_data(as_text=True)
     assert "CSRF" not in text and "This page had expired" not in text
     assert 'lang="pl"' in text
+
+
+def test_a_refused_form_is_in_the_audit_log_with_who_what_and_when(csrf_on, surrey_to_change):
+    clear_people()
+    fresh_token_cache()
+    worker = make_user("worker@rfl.example.org", organisations=(OURS,))
+    provider = csrf_on.test_client()
+    sign_in(provider, worker)
+    assert provider.post(f"/provider/services/{OUR_SERVICE}/edit",
+                         data=post_data(OUR_SERVICE)).status_code == 400
+    fresh_token_cache()
+    anonymous = csrf_on.test_client()
+    assert anonymous.post(f"/services/{OUR_SERVICE}/report-a-problem",
+                          data={"kind": "wait"}).status_code == 400
+    refused = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "csrf.refused")
+                                 .order_by(AuditEvent.id)).all()
+    assert [(r.actor, r.detail["method"], r.detail["path"]) for r in refused] == [
+        (worker.email, "POST", f"/provider/services/{OUR_SERVICE}/edit"),
+        ("anonymous", "POST", f"/services/{OUR_SERVICE}/report-a-problem")]
+    assert all(r.at and "CSRF" in r.detail["reason"] for r in refused)
+
+    fresh_token_cache()
+    admin = csrf_on.test_client()
+    sign_in(admin, make_user("auditor@partnership.example.org", role="admin"))
+    page = admin.get("/admin/audit-log?action=csrf").get_data(as_text=True)
+    assert f"Refused: POST /provider/services/{OUR_SERVICE}/edit" in page and worker.email in page

@@ -5,7 +5,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app import referrals
 from app.extensions import db
@@ -75,16 +75,19 @@ def test_oldest_waiting_first_puts_the_longest_wait_on_top(client, inbox):
     assert client.get("/provider/referrals?order=sideways").status_code == 400
 
 
-def test_opening_a_referral_shows_it_marks_it_opened_and_audits_the_view(client, inbox):
+def test_opening_a_referral_shows_it_dates_the_reading_and_audits_the_view(client, inbox):
     referral = _referral(OUR_SERVICE)
-    page = client.get(f"/provider/referrals/{referral.id}")
+    emails = db.session.scalar(select(func.count(Notification.id)))
+    page = client.get(f"/provider/referrals/{referral.uuid}")
     html = page.get_data(as_text=True)
     check_page(page)
     assert page.headers["Cache-Control"] == "no-store"
     assert "Amelia" in html and "Struggling with worries at bedtime." in html
     assert "No, do not leave a message" in html
     db.session.expire_all()
-    assert db.session.get(Referral, referral.id).status == "opened"
+    read = db.session.get(Referral, referral.id)
+    assert read.status == "new" and read.opened_at is not None, "the family sees no change yet"
+    assert db.session.scalar(select(func.count(Notification.id))) == emails, "and gets no email"
     views = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "referral.viewed",
                                                         AuditEvent.subject_id == str(referral.id))).all()
     assert [view.actor for view in views] == ["inbox@health.example.org"]
@@ -92,12 +95,13 @@ def test_opening_a_referral_shows_it_marks_it_opened_and_audits_the_view(client,
 
 def test_two_people_opening_a_new_referral_at_once_both_read_it(client, inbox):
     referral = _referral(OUR_SERVICE)
-    assert referral.status == "new"  # as this request loaded it
+    assert referral.opened_at is None  # as this request loaded it
     # A colleague's request opens it in the meantime (straight to the row, as another worker would).
+    first = datetime(2026, 1, 5, 9, 30)
     with db.engine.begin() as other_request:
-        other_request.execute(update(Referral).where(Referral.id == referral.id).values(status="opened"))
-    referrals.open_for_provider(referral, user=inbox)  # this request still saw "new"
-    assert referral.status == "opened"
+        other_request.execute(update(Referral).where(Referral.id == referral.id).values(opened_at=first))
+    referrals.open_for_provider(referral, user=inbox)  # this request still saw it unread
+    assert referral.opened_at == first, "the first reading's time stands"
     views = db.session.scalars(select(AuditEvent.actor).where(
         AuditEvent.action == "referral.viewed", AuditEvent.subject_id == str(referral.id))).all()
     assert views == [inbox.email], "the view is recorded all the same"
@@ -105,10 +109,10 @@ def test_two_people_opening_a_new_referral_at_once_both_read_it(client, inbox):
 
 def test_another_providers_referral_is_not_found_and_not_touched(client, inbox):
     theirs = _referral(THEIR_SERVICE)
-    for path in (f"/provider/referrals/{theirs.id}", f"/provider/referrals/{theirs.id}/contacted",
+    for path in (f"/provider/referrals/{theirs.uuid}", f"/provider/referrals/{theirs.uuid}/contacted",
                  f"/provider/referrals/{theirs.id + 1000}"):
         assert client.get(path).status_code == 404
-    assert client.post(f"/provider/referrals/{theirs.id}/closed",
+    assert client.post(f"/provider/referrals/{theirs.uuid}/closed",
                        data={"outcome": "other"}).status_code == 404
     db.session.expire_all()
     assert db.session.get(Referral, theirs.id).status == "new"
@@ -125,10 +129,10 @@ def test_a_school_referral_goes_through_to_a_decision_and_both_are_told(client, 
     referral = _referral(OUR_SERVICE, professional=True, may_follow=True)
     before_family = len(_emails_to("sam@family.example.org"))
     before_school = len(_emails_to("senco@school.example.org"))
-    client.get(f"/provider/referrals/{referral.id}")
-    assert client.post(f"/provider/referrals/{referral.id}/contacted", data={"note": "Called mum"}
+    client.get(f"/provider/referrals/{referral.uuid}")
+    assert client.post(f"/provider/referrals/{referral.uuid}/contacted", data={"note": "Called mum"}
                        ).status_code == 302
-    response = client.post(f"/provider/referrals/{referral.id}/accepted", data={
+    response = client.post(f"/provider/referrals/{referral.uuid}/accepted", data={
         "expected_start": ["3", "2", "2027"], "note": "Tuesdays after school"})
     assert response.status_code == 302
     db.session.expire_all()
@@ -136,36 +140,36 @@ def test_a_school_referral_goes_through_to_a_decision_and_both_are_told(client, 
     assert done.status == "accepted" and done.decided_at is not None
     steps = [event.status for event in db.session.scalars(
         select(ReferralEvent).where(ReferralEvent.referral_id == referral.id).order_by(ReferralEvent.id))]
-    assert steps == ["new", "opened", "contacted", "accepted"]
+    assert steps == ["new", "contacted", "accepted"]
     assert len(_emails_to("sam@family.example.org")) > before_family
     assert len(_emails_to("senco@school.example.org")) > before_school
-    history = client.get(f"/provider/referrals/{referral.id}").get_data(as_text=True)
+    history = client.get(f"/provider/referrals/{referral.uuid}").get_data(as_text=True)
     assert "2027-02-03" in history and "inbox@health.example.org" in history
 
 
 def test_a_referrer_the_family_did_not_allow_hears_nothing_more(client, inbox):
     referral = _referral(OUR_SERVICE, professional=True, may_follow=False)
     before = len(_emails_to("senco@school.example.org"))
-    client.get(f"/provider/referrals/{referral.id}")
-    client.post(f"/provider/referrals/{referral.id}/closed", data={"outcome": "family-withdrew"})
+    client.get(f"/provider/referrals/{referral.uuid}")
+    client.post(f"/provider/referrals/{referral.uuid}/closed", data={"outcome": "family-withdrew"})
     assert len(_emails_to("senco@school.example.org")) == before
 
 
 def test_a_family_without_email_is_not_said_to_have_been_told(client, inbox):
     referral = _referral(OUR_SERVICE, email="")
-    client.get(f"/provider/referrals/{referral.id}")
-    page = client.get(f"/provider/referrals/{referral.id}/waiting-list").get_data(as_text=True)
+    client.get(f"/provider/referrals/{referral.uuid}")
+    page = client.get(f"/provider/referrals/{referral.uuid}/waiting-list").get_data(as_text=True)
     assert "The family gave no email address, so phone them to tell them" in page
-    response = client.post(f"/provider/referrals/{referral.id}/waiting-list", data={"estimate_weeks": "6"},
+    response = client.post(f"/provider/referrals/{referral.uuid}/waiting-list", data={"estimate_weeks": "6"},
                            follow_redirects=True)
     html = response.get_data(as_text=True)
     assert "The family gave no email address: phone them to tell them." in html
     assert "has been told" not in html
     with_email = _referral(OUR_SERVICE)
-    client.get(f"/provider/referrals/{with_email.id}")
+    client.get(f"/provider/referrals/{with_email.uuid}")
     assert "will be told by email" in client.get(
-        f"/provider/referrals/{with_email.id}/waiting-list").get_data(as_text=True)
-    told = client.post(f"/provider/referrals/{with_email.id}/waiting-list", data={"estimate_weeks": "6"},
+        f"/provider/referrals/{with_email.uuid}/waiting-list").get_data(as_text=True)
+    told = client.post(f"/provider/referrals/{with_email.uuid}/waiting-list", data={"estimate_weeks": "6"},
                        follow_redirects=True)
     assert "The family has been told by email." in told.get_data(as_text=True)
 
@@ -185,22 +189,22 @@ def test_a_family_without_email_is_not_said_to_have_been_told(client, inbox):
 ])
 def test_each_step_explains_what_is_missing(client, inbox, step, data, message):
     referral = _referral(OUR_SERVICE)
-    client.get(f"/provider/referrals/{referral.id}")
-    response = client.post(f"/provider/referrals/{referral.id}/{step}", data=data)
+    client.get(f"/provider/referrals/{referral.uuid}")
+    response = client.post(f"/provider/referrals/{referral.uuid}/{step}", data=data)
     html = response.get_data(as_text=True).replace("&#39;", "'")
     assert response.status_code == 400, html[:300]
     assert message in html and "<title>Error:" in html
     db.session.expire_all()
-    assert db.session.get(Referral, referral.id).status == "opened"
+    assert db.session.get(Referral, referral.id).status == "new"
 
 
 def test_a_step_that_is_not_allowed_from_here_is_not_offered(client, inbox):
     referral = _referral(OUR_SERVICE)
-    client.get(f"/provider/referrals/{referral.id}")
-    client.post(f"/provider/referrals/{referral.id}/declined",
+    client.get(f"/provider/referrals/{referral.uuid}")
+    client.post(f"/provider/referrals/{referral.uuid}/declined",
                 data={"reason": "outside-area", "suggestion": "Hampshire family services"})
-    assert client.get(f"/provider/referrals/{referral.id}/accepted").status_code == 404
-    assert client.get(f"/provider/referrals/{referral.id}/sideways").status_code == 404
+    assert client.get(f"/provider/referrals/{referral.uuid}/accepted").status_code == 404
+    assert client.get(f"/provider/referrals/{referral.uuid}/sideways").status_code == 404
 
 
 def test_the_inbox_gives_a_referrals_age_in_days(client, inbox):

@@ -10,6 +10,7 @@ from werkzeug.routing import IntegerConverter
 
 from app.extensions import db
 from app.models import Service, WaitingTime
+from app.security.opaque_ids import OpaqueIdConverter
 from tests.accounts.test_accounts import clear_people
 from tests.conftest import make_user, sign_in
 
@@ -115,7 +116,8 @@ def _private_rules(app: Flask):
 
 
 def _example_path(rule, number: int = 1) -> str:
-    values = {name: number if isinstance(converter, IntegerConverter) else "x"
+    # An opaque id takes an old integer id too (a link already sent by email).
+    values = {name: number if isinstance(converter, IntegerConverter | OpaqueIdConverter) else "x"
               for name, converter in rule._converters.items()}
     return rule.build(values)[1]
 
@@ -150,7 +152,8 @@ def test_an_id_too_large_for_the_database_is_not_found_on_every_route(app, clien
     clear_people()
     sign_in(client, make_user("admin@partnership.example.org", role="admin"))
     numbered = [rule for rule in app.url_map.iter_rules()
-                if any(isinstance(c, IntegerConverter) for c in rule._converters.values())]
+                if any(isinstance(c, IntegerConverter | OpaqueIdConverter)
+                       for c in rule._converters.values())]
     assert len(numbered) >= 5
     for rule in numbered:
         path = _example_path(rule, 2**31)  # one past the largest id PostgreSQL holds

@@ -15,6 +15,7 @@ from app.directory import feedback, freshness, listing_changes, listing_fields, 
 from app.directory.listing_fields import MAX_REASON
 from app.extensions import db
 from app.models import Feedback, FeedbackStatus, ListingChange, Service
+from app.security import opaque_ids
 from app.web import listing_display
 from app.web.admin import bp
 from app.web.admin.views import LINKS
@@ -53,10 +54,10 @@ def approval_queue():
                            decided=listing_changes.recent_decisions())
 
 
-@bp.route("/approvals/<int:change_id>", methods=["GET", "POST"])
+@bp.route("/approvals/<key:change_id>", methods=["GET", "POST"])
 @admin_required
-def approval_review(change_id: int):
-    change = db.get_or_404(ListingChange, change_id)
+def approval_review(change_id: str):
+    change = opaque_ids.get_or_404(ListingChange, change_id, "change_id")
     changes = listing_fields.change_diff(change)
     form = ReviewForm(data={"publish": list(change.fields)} if request.method == "GET" else None)
     form.publish.choices = [(item.key, str(item.label)) for item in changes]
@@ -183,10 +184,10 @@ def feedback_list():
                            kinds=feedback.KIND_LABELS)
 
 
-@bp.route("/feedback/<int:feedback_id>")
+@bp.route("/feedback/<key:feedback_id>")
 @admin_required
-def feedback_detail(feedback_id: int):
-    item = db.get_or_404(Feedback, feedback_id)
+def feedback_detail(feedback_id: str):
+    item = opaque_ids.get_or_404(Feedback, feedback_id, "feedback_id")
     return render_template("admin/feedback_detail.html", item=item, kinds=feedback.KIND_LABELS)
 
 

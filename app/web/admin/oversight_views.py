@@ -20,6 +20,7 @@ from app.extensions import db
 from app.web.admin import bp
 from app.web.admin.charts import bar_chart
 from app.web.auth import admin_required
+from app.web.auth.access import reauthentication_required
 
 PAGES = {"overview": "Overview", "coverage": "Coverage", "waiting": "Waiting", "referrals": "Referrals",
          "demand": "Demand", "freshness": "Freshness"}
@@ -74,6 +75,7 @@ for _name in PAGES:
 
 @bp.route("/oversight/<name>.csv")
 @admin_required
+@reauthentication_required
 def oversight_csv(name: str):
     if name not in figures.TABLES:
         abort(404)

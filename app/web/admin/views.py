@@ -13,9 +13,11 @@ from app.models.accounts import TokenPurpose, User
 from app.models.directory import Organisation
 from app.models.notifications import Notification
 from app.notifications import outbox
+from app.security import opaque_ids
 from app.web.admin import bp
 from app.web.admin.forms import AccessForm, InviteForm, OrganisationForm
 from app.web.auth import admin_required, current_user
+from app.web.auth.access import ask_for_password, authenticated_recently, reauthentication_required
 from app.web.auth.views import send_invitation
 from app.web.provider.listing_forms import friendly_message
 
@@ -43,6 +45,7 @@ def users():
 
 @bp.route("/users/invite", methods=["GET", "POST"])
 @admin_required
+@reauthentication_required
 def invite():
     form = InviteForm(organisation_choices=people.organisation_choices())
     if form.validate_on_submit():
@@ -67,10 +70,12 @@ def _access_field_params() -> dict:
                               "classes": "govuk-checkboxes--small"}}
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<key:user_id>", methods=["GET", "POST"])
 @admin_required
-def user(user_id: int):
-    person = db.get_or_404(User, user_id)
+def user(user_id: str):
+    if request.method == "POST" and not authenticated_recently():
+        return ask_for_password()  # changing a role or organisations: the password again
+    person = opaque_ids.get_or_404(User, user_id, "user_id")
     form = AccessForm(organisation_choices=people.organisation_choices(),
                       data={"role": person.role, "organisations": sorted(person.organisation_ids)})
     if form.validate_on_submit():
@@ -80,30 +85,32 @@ def user(user_id: int):
             people.change_access(person, role=form.role.data,
                                  organisation_ids=form.organisations.data or [], by=current_user())
             flash(_("Access for %(email)s saved.", email=person.email))
-            return redirect(url_for("admin.user", user_id=person.id))
+            return redirect(url_for("admin.user", user_id=person.uuid))
     return render_template("admin/user.html", person=person, form=form,
                            field_params=_access_field_params(),
                            recovery_codes_left=credentials.unused_recovery_codes(person)), \
         400 if form.errors else 200
 
 
-@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@bp.route("/users/<key:user_id>/active", methods=["POST"])
 @admin_required
-def set_active(user_id: int):
-    person = db.get_or_404(User, user_id)
+@reauthentication_required
+def set_active(user_id: str):
+    person = opaque_ids.get_or_404(User, user_id, "user_id")
     if person.id == current_user().id:
         abort(400, _("You cannot disable your own account."))
     make_active = request.form.get("active") == "1"
     people.set_active(person, make_active, by=current_user())
     flash(_("%(email)s can sign in again.", email=person.email) if make_active
           else _("%(email)s is disabled and signed out everywhere.", email=person.email))
-    return redirect(url_for("admin.user", user_id=person.id))
+    return redirect(url_for("admin.user", user_id=person.uuid))
 
 
-@bp.route("/users/<int:user_id>/invitation", methods=["POST"])
+@bp.route("/users/<key:user_id>/invitation", methods=["POST"])
 @admin_required
-def resend_invitation(user_id: int):
-    person = db.get_or_404(User, user_id)
+@reauthentication_required
+def resend_invitation(user_id: str):
+    person = opaque_ids.get_or_404(User, user_id, "user_id")
     if person.password_hash:
         abort(400, _("This person has already accepted their invitation."))
     token = credentials.issue_token(person, TokenPurpose.INVITATION,
@@ -112,7 +119,7 @@ def resend_invitation(user_id: int):
     record_event("user.reinvited", subject_type="user", subject_id=person.id)
     db.session.commit()
     flash(_("A new invitation is on its way to %(email)s.", email=person.email))
-    return redirect(url_for("admin.user", user_id=person.id))
+    return redirect(url_for("admin.user", user_id=person.uuid))
 
 
 @bp.route("/organisations")
@@ -188,11 +195,11 @@ def emails_not_sent():
                            max_attempts=current_app.config["MAIL_MAX_ATTEMPTS"])
 
 
-@bp.route("/outbox/<int:notification_id>/retry", methods=["POST"])
+@bp.route("/outbox/<key:notification_id>/retry", methods=["POST"])
 @admin_required
-def retry_notification(notification_id: int):
-    notification = db.session.get(Notification, notification_id)
-    if notification is None or notification.sent_at is not None:
+def retry_notification(notification_id: str):
+    notification, legacy = opaque_ids.find(Notification, notification_id)
+    if notification is None or legacy or notification.sent_at is not None:
         abort(404)
     outbox.retry(notification)
     record_event("notification.retried", subject_type="notification", subject_id=notification.id)

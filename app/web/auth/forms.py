@@ -17,6 +17,12 @@ class SignInForm(FlaskForm):
     submit = SubmitField(_l("Sign in"), widget=GovSubmitInput())
 
 
+class ConfirmPasswordForm(FlaskForm):
+    password = PasswordField(_l("Password"), widget=GovPasswordInput(), validators=[
+        InputRequired(_l("Enter your password")), Length(max=MAX_PASSWORD_LENGTH)])
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
+
+
 class CodeForm(FlaskForm):
     code = StringField(
         _l("Security code"), widget=GovTextInput(),

@@ -29,7 +29,13 @@ from app.models.accounts import TokenPurpose, User
 from app.notifications.links import public_url
 from app.notifications.outbox import queue_email
 from app.web.auth import access, current_user, never_cache
-from app.web.auth.forms import CodeForm, NewPasswordForm, ResetRequestForm, SignInForm
+from app.web.auth.forms import (
+    CodeForm,
+    ConfirmPasswordForm,
+    NewPasswordForm,
+    ResetRequestForm,
+    SignInForm,
+)
 
 bp = Blueprint("auth", __name__)
 bp.after_request(never_cache)
@@ -156,6 +162,35 @@ def sign_out():
     session.clear()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/account/confirm-password", methods=["GET", "POST"])
+def confirm_password():
+    """The password again before a sensitive action (access.reauthentication_required).
+    The session has already passed the second factor, so the password alone is asked for;
+    wrong ones count towards the lockout like any sign-in."""
+    user = current_user()
+    if user is None:
+        return redirect(url_for("auth.sign_in", next=request.args.get("next")))
+    form = ConfirmPasswordForm()
+    target = _safe_next(request.args.get("next")) or _home_for(user)
+    status = 200
+    if form.validate_on_submit():
+        result = credentials.check_password_sign_in(user.email, form.password.data, request.remote_addr)
+        if result.user is not None and result.user.id == user.id:
+            access.mark_reauthenticated()
+            record_event("account.reauthenticated", actor=user.email, subject_type="user",
+                         subject_id=user.id)
+            db.session.commit()
+            return redirect(target)
+        form.password.errors = [_("The password is not right. After several wrong tries "
+                                  "the account is locked for 30 minutes.")]
+        status = 429 if result.rate_limited else 401
+    elif form.errors:
+        status = 400
+    return render_template("auth/form.html", form=form, title=_("Confirm your password"),
+                           intro=_("You are about to change who can see children's details, or "
+                                   "to download them. Enter your password to go on.")), status
 
 
 @bp.route("/account/invitation/<token>", methods=["GET", "POST"])

@@ -15,6 +15,7 @@ from app.directory import (
 )
 from app.extensions import db
 from app.models import ChangeStatus, Feedback, FeedbackStatus, ListingChange, Organisation
+from app.security import opaque_ids, refusals
 from app.web import listing_display
 from app.web.auth import current_user, provider_required
 from app.web.auth.access import own_service_or_404
@@ -76,7 +77,7 @@ def listing_edit(service_id: str):
         else:
             flash(_("Your change is with the partnership for approval. The public page will show it "
                     "once it is approved."))
-            return redirect(url_for("provider.listing_change", change_id=change.id))
+            return redirect(url_for("provider.listing_change", change_id=change.uuid))
     form.add_blank_entries()
     return _form_page(form, title=title, errors=errors, service=service, pending=pending)
 
@@ -109,21 +110,23 @@ def listing_new():
         change = listing_changes.propose_new(organisation, user, canonical, form.reason.data or "")
         flash(_("Your new service is with the partnership for approval. It will be public once it "
                 "is approved."))
-        return redirect(url_for("provider.listing_change", change_id=change.id))
+        return redirect(url_for("provider.listing_change", change_id=change.uuid))
     form.add_blank_entries()
     return _form_page(form, title=title, errors=errors)
 
 
-def _own_change_or_404(change_id: int) -> ListingChange:
-    change = db.session.get(ListingChange, change_id)
+def _own_change_or_404(change_id: str) -> ListingChange:
+    change, legacy = opaque_ids.find(ListingChange, change_id)
     if change is None or change.organisation_id not in current_user().organisation_ids:
-        abort(404)
+        refusals.not_found("listing-change", change_id, exists=change is not None)
+    if legacy:
+        opaque_ids.follow_legacy(change, "change_id")
     return change
 
 
-@bp.route("/changes/<int:change_id>")
+@bp.route("/changes/<key:change_id>")
 @provider_required
-def listing_change(change_id: int):
+def listing_change(change_id: str):
     change = _own_change_or_404(change_id)
     return render_template("provider/listing_change.html", change=change,
                            changes=listing_fields.change_diff(change))
@@ -148,10 +151,12 @@ def listing_confirm(service_id: str):
 
 # -- problems reported by the public ---------------------------------------------------
 
-def _own_feedback_or_404(feedback_id: int) -> Feedback:
-    item = db.session.get(Feedback, feedback_id)
+def _own_feedback_or_404(feedback_id: str) -> Feedback:
+    item, legacy = opaque_ids.find(Feedback, feedback_id)
     if item is None or item.service.organisation_id not in current_user().organisation_ids:
-        abort(404)
+        refusals.not_found("feedback", feedback_id, exists=item is not None)
+    if legacy:
+        opaque_ids.follow_legacy(item, "feedback_id")
     return item
 
 
@@ -165,17 +170,17 @@ def feedback_list():
                            kinds=feedback.KIND_LABELS)
 
 
-@bp.route("/feedback/<int:feedback_id>")
+@bp.route("/feedback/<key:feedback_id>")
 @provider_required
-def feedback_detail(feedback_id: int):
+def feedback_detail(feedback_id: str):
     item = _own_feedback_or_404(feedback_id)
     return render_template("provider/feedback_detail.html", item=item, kinds=feedback.KIND_LABELS,
                            errors=[])
 
 
-@bp.route("/feedback/<int:feedback_id>/resolve", methods=["POST"])
+@bp.route("/feedback/<key:feedback_id>/resolve", methods=["POST"])
 @provider_required
-def feedback_resolve(feedback_id: int):
+def feedback_resolve(feedback_id: str):
     item = _own_feedback_or_404(feedback_id)
     note = request.form.get("note", "")
     if len(note) > feedback.MAX_DETAIL:

@@ -152,7 +152,12 @@ class ClosedForm(StepForm):
     note = TextAreaField(_l("Note (optional)"), widget=GovTextArea(), filters=[_strip], validators=_text)
 
 
+class OpenedForm(StepForm):
+    """Nothing to fill in: the button is the explicit step that tells the family."""
+
+
 STEP_FORMS: dict[str, type[StepForm]] = {
+    ReferralStatus.OPENED: OpenedForm,
     ReferralStatus.CONTACTED: ContactedForm,
     ReferralStatus.ACCEPTED: AcceptedForm,
     ReferralStatus.WAITING_LIST: WaitingListForm,

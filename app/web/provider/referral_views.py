@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from app import referrals
 from app.directory.waiting_times import services_for
 from app.models.referrals import Referral, ReferralStatus
+from app.security import opaque_ids, refusals
 from app.web.auth import current_user, provider_required
 from app.web.provider import LINKS, bp
 from app.web.provider.referral_forms import STEP_FORMS
@@ -14,6 +15,7 @@ from app.web.provider.referral_forms import STEP_FORMS
 LINKS.append(("provider.inbox", "Referrals"))
 
 STEP_TITLES = {
+    ReferralStatus.OPENED: "Tell the family you have read the referral",
     ReferralStatus.CONTACTED: "Record that you contacted the family",
     ReferralStatus.ACCEPTED: "Accept the referral",
     ReferralStatus.WAITING_LIST: "Put the referral on the waiting list",
@@ -22,13 +24,15 @@ STEP_TITLES = {
 }
 
 
-def _own_referral_or_404(referral_id: int) -> Referral:
+def _own_referral_or_404(referral_id: str) -> Referral:
     """A referral to one of the user's services. Anyone else's, or an anonymised one,
     looks like a missing page, so ids cannot be probed."""
-    referral = referrals.get(referral_id)
+    referral, legacy = opaque_ids.find(Referral, referral_id)
     if (referral is None or referral.anonymised_at is not None
             or referral.service.organisation_id not in current_user().organisation_ids):
-        abort(404)
+        refusals.not_found("referral", referral_id, exists=referral is not None)
+    if legacy:
+        opaque_ids.follow_legacy(referral, "referral_id")
     return referral
 
 
@@ -53,20 +57,20 @@ def inbox():
     return render_template("provider/inbox.html", referrals=found, order=order, show=show, late=late)
 
 
-@bp.route("/referrals/<int:referral_id>")
+@bp.route("/referrals/<key:referral_id>")
 @provider_required
-def referral(referral_id: int):
+def referral(referral_id: str):
     found = _own_referral_or_404(referral_id)
     referrals.open_for_provider(found, user=current_user())
-    found = referrals.get(referral_id)
+    found = referrals.get(found.id)
     return render_template("provider/referral.html", referral=found, next_steps=[
         (status, _(STEP_TITLES[status])) for status in referrals.allowed_next(found)
         if status in STEP_FORMS])
 
 
-@bp.route("/referrals/<int:referral_id>/<step>", methods=["GET", "POST"])
+@bp.route("/referrals/<key:referral_id>/<step>", methods=["GET", "POST"])
 @provider_required
-def referral_step(referral_id: int, step: str):
+def referral_step(referral_id: str, step: str):
     found = _own_referral_or_404(referral_id)
     if step not in STEP_FORMS or step not in referrals.allowed_next(found):
         abort(404)
@@ -76,7 +80,7 @@ def referral_step(referral_id: int, step: str):
             referrals.change_status(found, step, user=current_user(), **form.details())
         except referrals.InvalidTransition:
             flash(_("Someone else updated this referral meanwhile. Check its history before you try again."))
-            return redirect(url_for("provider.referral", referral_id=referral_id))
+            return redirect(url_for("provider.referral", referral_id=found.uuid))
         except referrals.InvalidDetails as error:  # something the form let through: say so on it
             form.refused(error)
         else:
@@ -86,6 +90,6 @@ def referral_step(referral_id: int, step: str):
             else:
                 flash(_("Referral %(reference)s updated. The family gave no email address: "
                         "phone them to tell them.", reference=found.reference))
-            return redirect(url_for("provider.referral", referral_id=referral_id))
+            return redirect(url_for("provider.referral", referral_id=found.uuid))
     return render_template("provider/referral_step.html", form=form, referral=found,
                            title=_(STEP_TITLES[step])), 400 if form.errors else 200

@@ -24,6 +24,7 @@ def register_error_handlers(app: Flask) -> None:
     def form_not_trusted(error: CSRFError):
         # Flask-WTF's reasons are English and technical: log them, tell people what to do.
         app.logger.info("Form refused: %s", error.description)
+        _record_csrf_refusal(error)
         refused = BadRequest(_("This page had expired, or your browser did not send back what "
                                "it needs to (it may be blocking cookies from this site). Go back, "
                                "reload the page and try again: anything you already saved is kept."))
@@ -66,3 +67,12 @@ def register_error_handlers(app: Flask) -> None:
         except Exception:  # the page's own reads failed too: show it without the database
             g.database_unavailable, g.user = True, None
             return render_template("errors/500.html"), 500
+
+
+def _record_csrf_refusal(error: CSRFError) -> None:
+    """Who (if signed in), what and when: the token check runs before the user is loaded."""
+    from app.security import refusals
+    from app.web.auth import access
+
+    access.load_user()
+    refusals.record_refusal(refusals.CSRF_REFUSED, str(error.description))
