@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 from app import assets, i18n, search
 from app.config import DEFAULT_SECRET_KEY, Config, ProductionConfig, config_for
 from app.extensions import babel, compress, csrf, db, migrate
+from app.web import exit_this_page
 from app.web.auth import access as auth_access
 
 
@@ -33,6 +34,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
+    exit_this_page.init_app(app)
     compress.init_app(app)
     assets.init_app(app)
     search.init_app(app)

@@ -29,7 +29,6 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     SubmitField,
-    TextAreaField,
 )
 from wtforms.validators import InputRequired, Length
 
@@ -37,6 +36,7 @@ from app.directory.directory_file import DAYS, Problem
 from app.directory.listing_fields import MAX_REASON
 from app.extensions import db
 from app.models import AccessRoute, Area, Category, ServiceKind
+from app.web.text_fields import TextAreaField
 
 DAY_CHOICES = [("mon", _l("Monday")), ("tue", _l("Tuesday")), ("wed", _l("Wednesday")),
                ("thu", _l("Thursday")), ("fri", _l("Friday")), ("sat", _l("Saturday")),
