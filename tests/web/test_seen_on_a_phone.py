@@ -11,6 +11,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
+from app.web.admin.charts import bar_chart
 from app.web.auth import views as auth_views
 from app.extensions import db
 from app.models import ListingChange, ListingVersion, Service, WaitingStatus
@@ -111,13 +112,15 @@ def test_an_edit_of_the_phone_alone_changes_nothing_else(provider_and_admin, cli
     assert change.fields == ["contact_phone"]
     review = admin.get(f"/admin/approvals/{change.id}").get_data(as_text=True)
     assert 'id="field-description"' not in review
-    approved = admin.post(f"/admin/approvals/{change.id}", data={"publish": ["contact_phone"], "approve": "y"})
+    approved = admin.post(f"/admin/approvals/{change.id}",
+                          data={"publish": ["contact_phone"], "approve": "y"})
     assert approved.status_code == 302
     db.session.expire_all()
     assert db.session.get(Service, OUR_SERVICE).description == "\n\n".join(PARAGRAPHS)
     public = client.get(f"/services/{OUR_SERVICE}").get_data(as_text=True)
     assert re.search(r'<p class="govuk-body">A family centre for Egham Hythe.</p>\s*'
-                     r'<p class="govuk-body">Stay and play on Tuesdays.<br>Baby clinic on Fridays.</p>', public)
+                     r'<p class="govuk-body">Stay and play on Tuesdays.<br>Baby clinic on Fridays.</p>',
+                     public)
 
 
 def test_a_text_proposed_with_other_line_breaks_is_not_a_change():
@@ -368,3 +371,29 @@ def test_no_referral_event_detail_is_shown_as_a_code(app):
     with app.test_request_context():
         shown = [(label, str(value)) for label, value in event_details(event)]
     assert shown == [("How it ended", "The support has finished"), ("Note", "Done")]
+
+
+# -- 8. oversight: summary first, tables folded, one district to pick -------------------------
+
+def test_oversight_summarises_first_then_folds_each_table(app, surrey, client):
+    clear_people()
+    sign_in(client, make_user("overseer@partnership.example.org", role="admin"))
+    html = client.get("/admin/oversight/waiting").get_data(as_text=True)
+    assert "<style" not in html  # its styles are in the site's stylesheet (no inline CSS)
+    assert html.index("At a glance") < html.index('<details class="govuk-details ov-table-block"')
+    assert html.count("<table") == html.count('<details class="govuk-details ov-table-block"') > 1
+    assert '<select class="govuk-select" id="district" name="district">' in html
+    assert "or choose one district above" in html
+    woking = client.get("/admin/oversight/waiting?district=woking").get_data(as_text=True)
+    assert "or choose one district above" not in woking
+    # The overview is the summary: its one table is open.
+    overview = client.get("/admin/oversight/").get_data(as_text=True)
+    assert re.search(r'<details class="govuk-details ov-table-block" id="details-[\w-]+" open>', overview)
+
+
+def test_chart_labels_are_never_cut_off():
+    label = "Groups for parents and carers of children with special educational needs"
+    svg = bar_chart("c", "Wait", [(label, 3), ("Short", 5)], table_id="t", table_caption="Waits")
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert " ".join(texts[:2]) == label and "…" not in svg
+    assert max(len(text) for text in texts) <= 44
