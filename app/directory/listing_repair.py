@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import ListingVersion, Service
 from app.directory import listing_versions
 from app.directory.listing_versions import IMPORT_ACTOR
+from app.extensions import db
+from app.models import ListingVersion, Service
 from app.text import lf
 
 REPAIR_REASON = "Paragraphs of the description put back from an earlier version"

@@ -11,20 +11,26 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from app.web.admin.charts import bar_chart
-from app.web.auth import views as auth_views
+from app import referrals
+from app.directory import listing_fields, listing_repair, listing_versions, waiting_times
 from app.extensions import db
 from app.models import ListingChange, ListingVersion, Service, WaitingStatus
 from app.models.referrals import ReferralEvent
+from app.web.admin.charts import bar_chart
+from app.web.auth import views as auth_views
 from app.web.provider.referral_display import event_details
-from app import referrals
-from app.directory import listing_fields, listing_repair, listing_versions, waiting_times
-from tests.referrals import referral_support
-from tests.conftest import ROOT, check_page, make_user, sign_in
-from tests.markup import markup_shown_as_text
-from tests.referrals.referral_support import PROFESSIONAL, post, refer_url, self_referral_service, walk_to_check
 from tests.accounts.test_accounts import clear_people
+from tests.conftest import ROOT, check_page, make_user, sign_in
 from tests.directory.test_listing_changes import OUR_SERVICE, OURS, post_data
+from tests.markup import markup_shown_as_text
+from tests.referrals import referral_support
+from tests.referrals.referral_support import (
+    PROFESSIONAL,
+    post,
+    refer_url,
+    self_referral_service,
+    walk_to_check,
+)
 
 referrals_db = referral_support.referrals_db
 
