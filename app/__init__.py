@@ -19,6 +19,7 @@ from app.security import headers as security_headers
 from app.security import logs as security_logs
 from app.security import opaque_ids
 from app.security.startup import check_production
+from app.web import exit_this_page
 from app.web.auth import access as auth_access
 
 
@@ -40,6 +41,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
+    exit_this_page.init_app(app)
     compress.init_app(app)
     assets.init_app(app)
     search.init_app(app)

@@ -22,6 +22,7 @@ from babel import negotiate_locale
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale, gettext, refresh
 from markupsafe import Markup, escape
+from werkzeug.exceptions import HTTPException
 
 # Each language's name in that language, for the switcher.
 LANGUAGE_NAMES = {"en": "English", "pl": "Polski", "uk": "Українська"}
@@ -76,18 +77,32 @@ class LanguageLink:
 def language_links() -> list[LanguageLink]:
     """The switcher: this page in each language, keeping its query string (except any
     value that is an address on another site: a page never repeats one). Empty on
-    English-only pages and on pages answering a form (a link cannot repeat a POST)."""
-    if not has_request_context() or is_english_only() or request.method not in ("GET", "HEAD"):
+    English-only pages. A page answering a form (such as a question with an error) links to
+    the same address again, whose form keeps what was saved: a link cannot repeat a POST, and
+    a family that cannot read the error must still be able to change language. Nothing when
+    that address has no page (a POST-only action)."""
+    if not has_request_context() or is_english_only():
+        return []
+    answering_a_form = request.method not in ("GET", "HEAD")
+    if answering_a_form and not _has_page(request.path):
         return []
     current = str(get_locale() or "en")
-    kept = [(key, value) for key, value in request.args.items(multi=True)
-            if key != "lang" and not _is_address(value)]
+    kept = [] if answering_a_form else [(key, value) for key, value in request.args.items(multi=True)
+                                        if key != "lang" and not _is_address(value)]
     path = request.script_root + request.path
     return [
         LanguageLink(code, LANGUAGE_NAMES.get(code, code),
                      None if code == current else f"{path}?{urlencode([*kept, ('lang', code)])}")
         for code in current_app.config["LANGUAGES"]
     ]
+
+
+def _has_page(path: str) -> bool:
+    try:
+        current_app.url_map.bind("localhost").match(path, method="GET")
+    except HTTPException:
+        return False
+    return True
 
 
 def _is_address(value: str) -> bool:

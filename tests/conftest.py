@@ -19,6 +19,7 @@ from app.directory import directory_sync
 from app.directory.directory_file import parse_directory_file
 from app.extensions import db
 from app.places import postcodes
+from tests.markup import markup_shown_as_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -37,12 +38,17 @@ DIRECTORY_TABLES_IN_DELETE_ORDER = (
 class CatchingUpClient(FlaskClient):
     """A server's search applier follows the change log in the background; in the suite
     the log is applied after each request instead, so a test can search for its change
-    at once (tests/test_search_servers.py runs the real background applier)."""
+    at once (tests/test_search_servers.py runs the real background applier). It also
+    fails any HTML page whose visible text shows markup as text ("<br>", "&lt;"): every
+    page the tests render is checked, not only those they look at."""
 
     def open(self, *args, **kwargs):
         response = super().open(*args, **kwargs)
         with self.application.app_context():
             search.catch_up()
+        if response.mimetype == "text/html" and not response.is_streamed:
+            shown = markup_shown_as_text(response.get_data(as_text=True))
+            assert not shown, f"markup shown as text on {response.request.path}: {shown}"
         return response
 
 

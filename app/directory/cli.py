@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from app.directory import directory_sync, freshness
+from app.directory import directory_sync, freshness, listing_repair
 from app.directory.directory_file import DirectoryFileInvalid, parse_directory_file
 
 directory_cli = AppGroup("directory", help="Import and export the directory file (services.yml).")
@@ -43,6 +43,17 @@ def stale_command(today: str | None, email: bool) -> None:
     click.echo(freshness.report_text(report), nl=False)
     if email and not freshness.email_report(report):
         raise click.ClickException("PARTNERSHIP_EMAIL is not set: the report was not emailed")
+
+
+@listings_cli.command("repair-descriptions")
+def repair_descriptions_command() -> None:
+    """Put back the paragraphs of descriptions stored with CR LF line breaks (before edits
+    made them LF), from each listing's own earlier version; each repair is a new version."""
+    repaired = listing_repair.repair_descriptions()
+    for item in repaired:
+        source = f"from version {item.from_version}" if item.from_version else "line breaks made LF"
+        click.echo(f"{item.service_id}: {source}")
+    click.echo(f"{len(repaired)} description(s) repaired")
 
 
 @directory_cli.command("import")

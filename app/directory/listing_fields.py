@@ -21,6 +21,7 @@ from app.models import (
     Organisation,
     Service,
 )
+from app.text import same_text
 
 MAX_REASON = 2000  # the reason given with a change or a restore
 
@@ -164,9 +165,19 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> list[FieldChan
         new = after.get(item.key)
         if before is None and _is_empty(new):
             continue
-        if before is None or old != new:
+        if before is None or not _same(old, new):
             changes.append(FieldChange(item.key, item.label, old, new))
     return changes
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Equal, where text differing only in its line breaks' style (CR LF, LF, CR) or in
+    space at its ends is the same text: nobody changed it."""
+    if isinstance(old, str) and isinstance(new, str):
+        return same_text(old, new)
+    if isinstance(old, dict) and isinstance(new, dict):
+        return old.keys() == new.keys() and all(_same(old[k], new[k]) for k in old)
+    return old == new
 
 
 def _is_empty(value: Any) -> bool:
@@ -181,6 +192,7 @@ def change_diff(change: ListingChange) -> list[FieldChange]:
     now = current_fields(change.service) if change.service is not None else None
     for item in changes:
         item.decision = (change.decisions or {}).get(item.key)
-        if now is not None and change.status == ChangeStatus.PENDING and now.get(item.key) != item.before:
+        if (now is not None and change.status == ChangeStatus.PENDING
+                and not _same(now.get(item.key), item.before)):
             item.changed_since = True
     return changes

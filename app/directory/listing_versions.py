@@ -74,6 +74,11 @@ def changed_in_site(service: Service) -> bool:
     return latest in SITE_SOURCES
 
 
+def record_repair(service: Service, *, created_by: str, reason: str) -> None:
+    """A version for a repair of stored data (see listing_repair)."""
+    _record_version(service, source="repair", created_by=created_by, reason=reason)
+
+
 def record_import(service: Service) -> None:
     """A version for what an import of the directory file just wrote over the listing."""
     _record_version(service, source="outside", created_by=IMPORT_ACTOR,

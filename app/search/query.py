@@ -93,6 +93,7 @@ class Outcome:
     understood_age: int | None = None
     text_cut: bool = False
     text_without_place: str = ""
+    text_without_age: str = ""  # the words typed less the age understood, to undo it
 
 
 def clean_text(raw: str) -> tuple[str, bool]:
@@ -273,7 +274,8 @@ def run(state: SearcherState, criteria: Criteria, places: dict[str, str], page: 
     hits = [_hit(state, docnum, score, near, effective) for docnum, score in ordered[start:end]]
     return Outcome(hits, facets, total=len(matched), suggestion=suggestion,
                    understood_area=understood_area, understood_age=understood_age,
-                   text_cut=cut, text_without_place=without_place)
+                   text_cut=cut, text_without_place=without_place,
+                   text_without_age=" ".join(_AGE_RE.sub(" ", criteria.text or "").split()))
 
 
 def _within_radius(state: SearcherState, matched_bits: int, criteria: Criteria

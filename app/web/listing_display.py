@@ -5,9 +5,9 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import gettext
-from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from app import text
 from app.directory.listing_fields import LABELS, listing_fields
 from app.extensions import db
 from app.models import AccessRoute, Area, Category
@@ -69,12 +69,7 @@ def version_rows(data: dict[str, Any]) -> list[tuple[Any, list[str]]]:
     return [(LABELS[key], field_lines(key, fields[key])) for key in LABELS]
 
 
-def plain_lines(text: str | None) -> Markup:
-    """Text typed by a person, its line breaks kept, everything else escaped."""
-    return Markup("<br>").join(escape(line) for line in (text or "").strip().splitlines())
-
-
 def register(app: Flask) -> None:
     app.jinja_env.filters.setdefault("listing_field_lines", lambda value, key: field_lines(key, value))
-    app.jinja_env.filters.setdefault("plain_lines", plain_lines)
+    app.jinja_env.filters.setdefault("plain_lines", text.lines)
     app.jinja_env.globals.setdefault("listing_version_rows", version_rows)

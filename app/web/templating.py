@@ -8,6 +8,7 @@ from babel import Locale
 from flask import Flask, current_app, g
 from flask_babel import (
     format_date,
+    format_datetime,
     format_time,
     format_timedelta,
     get_locale,
@@ -15,8 +16,8 @@ from flask_babel import (
     lazy_gettext,
     ngettext,
 )
-from markupsafe import Markup, escape
 
+from app import text
 from app.dates import today_in_england
 from app.directory import listings
 from app.directory.opening import opening_status
@@ -88,6 +89,11 @@ def long_date(value: date) -> str:
     return format_date(value, format="d MMMM y")
 
 
+def local_time(value: datetime) -> str:
+    """A stored (UTC) moment in England's time, as people there read it: 8 December 2026, 16:09."""
+    return format_datetime(value, format="d MMMM y, HH:mm")
+
+
 def days_ago(value: date, exact: bool = False) -> str:
     """"today", "yesterday", "3 days ago", "2 months ago", in the page's language. `exact`
     keeps counting in days ("6 days ago", not "1 week ago"), where the days matter (a
@@ -113,15 +119,6 @@ def tel_href(phone: str) -> str:
     return "tel:" + "".join(ch for ch in phone if ch.isdigit() or ch == "+")
 
 
-def paragraphs(text: str) -> Markup:
-    """Plain text with blank lines between paragraphs, as GOV.UK body paragraphs."""
-    blocks = [block.strip() for block in (text or "").split("\n\n") if block.strip()]
-    return Markup("\n").join(
-        Markup('<p class="govuk-body">{}</p>').format(escape(" ".join(block.split())))
-        for block in blocks
-    )
-
-
 def opening_text(schedules) -> str:
     status = opening_status(schedules)
     if status is None:
@@ -144,10 +141,13 @@ def is_open_now(schedules) -> bool:
 def register_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
         language_name=language_name, day_names=day_names, waiting_summary=waiting_summary,
-        waiting_is_stale=waiting_is_stale, long_date=long_date, days_ago=days_ago,
-        directions_url=directions_url, tel_href=tel_href, paragraphs=paragraphs,
+        waiting_is_stale=waiting_is_stale, long_date=long_date, local_time=local_time, days_ago=days_ago,
+        directions_url=directions_url, tel_href=tel_href, paragraphs=text.paragraphs,
+        text_lines=text.lines,
         delivery_name=delivery_name, kind_name=kind_name, opening_text=opening_text,
         is_open_now=is_open_now)
+
+    app.jinja_env.globals.update(joined_lines=text.joined_lines, word_diff=text.word_diff)
 
     @app.context_processor
     def directory_context() -> dict:

@@ -8,6 +8,7 @@ the tests skip, or fail when REQUIRE_BROWSER is set, as in CI.
 """
 
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from app.directory import directory_sync
 from app.directory.directory_file import parse_directory_file
 from app.extensions import db
 from app.places import postcodes
-from tests.browser.helpers import AXE, AXE_URL, ROOT
+from tests.browser.helpers import AXE, AXE_URL, ROOT, what_a_person_sees
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -115,6 +116,7 @@ class Visit:
     script_errors: list[str] = field(default_factory=list)
     other_hosts: list[str] = field(default_factory=list)
     broken: list[str] = field(default_factory=list)  # a style sheet, script or image not found
+    visited: list[str] = field(default_factory=list)  # every page address a page went to
 
 
 def new_context(browser: Browser, live_server: LiveServer, device: str,
@@ -143,9 +145,39 @@ def new_context(browser: Browser, live_server: LiveServer, device: str,
         page.on("console", lambda message: message.type == "error"
                 and "Content Security Policy" in message.text
                 and visit.script_errors.append(message.text))
+        page.on("framenavigated",
+                lambda frame: frame.parent_frame is None and visit.visited.append(frame.url))
 
     context.on("page", watch)
     return context, visit
+
+
+# Addresses already seen at 320 px in this run (a page looks the same on every visit that
+# lands on the same address with the same kind of device and cookies, near enough).
+_SEEN_AT_REFLOW_WIDTH: set[tuple[str, str]] = set()
+
+
+def _what_a_person_sees_everywhere(context: BrowserContext, visit: Visit, device: str,
+                                   live_server: LiveServer) -> list[str]:
+    """Every address the test's pages went to, loaded again in the same context (same
+    cookies) and checked at 320 px wide for sideways scrolling and markup shown as text.
+    The states a test checks itself (forms with errors, banners) run the same check there."""
+    addresses = []
+    for url in visit.visited:
+        address = url.split("#")[0]
+        key = (device, re.sub(r"/[A-Za-z0-9_-]{20,}", "/<token>", address))
+        if address.startswith(live_server.url) and key not in _SEEN_AT_REFLOW_WIDTH:
+            _SEEN_AT_REFLOW_WIDTH.add(key)
+            addresses.append(address)
+    if not addresses:
+        return []
+    page = context.new_page()
+    problems = []
+    for address in addresses:
+        page.goto(address)
+        problems.extend(f"{address}: {problem}" for problem in what_a_person_sees(page))
+    page.close()
+    return problems
 
 
 @pytest.fixture(params=["phone", "desktop"])
@@ -172,7 +204,9 @@ def contexts(browser: Browser, live_server: LiveServer,
 
     yield make
     for context, visit in made:
+        seen = _what_a_person_sees_everywhere(context, visit, device, live_server)
         context.close()
+        assert not seen, "\n".join(seen)
         assert not visit.script_errors, f"script errors: {visit.script_errors}"
         assert not visit.other_hosts, f"requests to other hosts: {visit.other_hosts}"
         assert not visit.broken, f"missing files: {visit.broken}"

@@ -7,6 +7,8 @@ from typing import Any
 
 from playwright.sync_api import JSHandle, Locator, Page
 
+from tests.markup import MARKUP_AS_TEXT
+
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 AXE_URL = "/__tests__/axe-core"  # where the test server serves AXE's folder
@@ -153,3 +155,77 @@ def _check_focus_was_visible(page: Page, handle: JSHandle, description: dict[str
     unfocused = handle.evaluate(_FOCUS_STYLE)
     assert _focus_indicator(focused, unfocused), (
         f"no visible focus on {description} at {page.url}: {focused} vs {unfocused}")
+
+
+# -- what a person sees: reflow at 320 CSS px, and no markup shown as text ------------------
+
+REFLOW_WIDTH = 320  # WCAG 2.1 SC 1.4.10: 1280 px at 400% zoom
+
+# The document must not scroll sideways at 320 px. Only an oversight data table may be wider,
+# and then only inside its own scroll container that is labelled and can take focus (so a
+# keyboard can scroll it); any other box that scrolls sideways is a failure too.
+_REFLOW = """() => {
+  const root = document.documentElement, width = root.clientWidth;
+  const describe = (el) => el.outerHTML.slice(0, 160).replace(/\\s+/g, " ");
+  const allowed = (el) => location.pathname.startsWith("/admin/oversight")
+    && el.matches(".app-table-scroll[role=region][tabindex='0']:is([aria-label], [aria-labelledby])");
+  const problems = [];
+  if (root.scrollWidth > width) {
+    const wide = [...document.body.querySelectorAll("*")].filter((el) => {
+      if (el.closest(".govuk-visually-hidden, .govuk-skip-link")) return false;
+      const box = el.getBoundingClientRect();
+      return box.width && box.right > width + 1;
+    });
+    const outermost = wide.filter((el) => !wide.includes(el.parentElement)).slice(0, 4);
+    problems.push(`the page is ${root.scrollWidth} px wide: ` + outermost.map(describe).join(" | "));
+  }
+  for (const el of document.body.querySelectorAll("*")) {
+    const overflow = getComputedStyle(el).overflowX;
+    if ((overflow === "auto" || overflow === "scroll") && el.scrollWidth > el.clientWidth + 1
+        && !allowed(el)) {
+      problems.push(`scrolls sideways (${el.scrollWidth} px in ${el.clientWidth}): ${describe(el)}`);
+    }
+  }
+  return problems;
+}"""
+
+
+def reflow_problems(page: Page) -> list[str]:
+    """What scrolls sideways when the page is 320 CSS px wide (the viewport is put back)."""
+    viewport = page.viewport_size or {"width": 1280, "height": 800}
+    page.set_viewport_size({"width": REFLOW_WIDTH, "height": viewport["height"]})
+    try:
+        page.wait_for_function(f"document.documentElement.clientWidth <= {REFLOW_WIDTH}")
+        return page.evaluate(_REFLOW)
+    finally:
+        page.set_viewport_size(viewport)
+
+
+
+_SHOWN_TEXT = """() => {
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const texts = [];
+  while (walker.nextNode()) {
+    const node = walker.currentNode, parent = node.parentElement;
+    if (!node.textContent.trim() || parent.closest("pre, code, script, style, noscript, textarea")) continue;
+    texts.push(node.textContent);
+  }
+  texts.push(document.title);
+  for (const field of document.querySelectorAll("input:not([type=hidden]), textarea")) {
+    texts.push(field.value);
+  }
+  return texts;
+}"""
+
+
+def markup_shown_as_text(page: Page) -> list[str]:
+    """Text in the page (and in its form fields) that is markup shown as text."""
+    return [text.strip()[:160] for text in page.evaluate(_SHOWN_TEXT)
+            if re.search(MARKUP_AS_TEXT, text)]
+
+
+def what_a_person_sees(page: Page) -> list[str]:
+    """Reflow at 320 px and markup shown as text: run on every page state the tests check."""
+    problems = [f"at {REFLOW_WIDTH} px: {p}" for p in reflow_problems(page)]
+    problems += [f"markup shown as text: {t!r}" for t in markup_shown_as_text(page)]
+    return problems

@@ -17,6 +17,7 @@ from tests.browser.helpers import (
     h1_texts,
     tab_to,
     text_hidden_from_screen_readers,
+    what_a_person_sees,
 )
 
 pytestmark = pytest.mark.browser
@@ -70,6 +71,7 @@ class Findings:
         hidden = self.text_hidden_from_screen_readers()
         if hidden:
             self.problems.append(f"{what}: text hidden from screen readers {hidden}")
+        self.problems.extend(f"{what}: {problem}" for problem in what_a_person_sees(self.page))
 
     def text_hidden_from_screen_readers(self) -> list[str]:
         return text_hidden_from_screen_readers(self.page)

@@ -212,7 +212,8 @@ def test_a_shortlist_of_ten_from_search_results_prints_on_two_sheets_of_a4(page,
         # Back on the same page of the same search, with this card now on the list.
         expect(card.get_by_role("button", name=f"Remove from shortlist {name}")).to_be_visible()
         expect(card).to_contain_text("Added to your shortlist")
-        assert page.url == live_server(results)
+        # Back at the same card (the address's fragment), not the top of the page.
+        assert page.url == live_server(results) + "#" + (card.get_attribute("id") or "")
         expect(page.locator(".govuk-notification-banner")).to_contain_text("Added to your shortlist")
     if javascript:  # axe-core runs in the page
         violations = axe_violations(page)

@@ -531,7 +531,7 @@ def test_every_referral_and_staff_page_in_axe(js_page, device, live_server):
     findings.check("provider home")
     press(page.get_by_role("link", name="Referrals", exact=True))
     expect(page.locator("h1")).to_have_text("Referrals")
-    row = page.locator("tbody tr", has_text=reference)
+    row = page.locator(".app-card", has_text=reference)
     expect(row).to_contain_text("New")
     findings.check("provider inbox")
     press(row.get_by_role("link", name=reference))

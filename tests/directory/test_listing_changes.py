@@ -396,8 +396,8 @@ def test_an_edited_listing_exports_and_imports_unchanged(people):
     from app.directory import directory_sync
     from app.directory.directory_file import parse_directory_file
 
-    change = propose(people["ours"], eligibility="Families in Egham & Thorpe", languages="en, pl",
-                     cost_note="", free="no", keywords="stay and play, dads",
+    change = propose(people["ours"], eligibility="Families in Egham & Thorpe", languages=["en"],
+                     other_languages="pl", cost_note="", free="no", keywords="stay and play, dads",
                      locations=[{"name": "Egham Hythe Family Centre", "address": "4 Pooley Green Road, Egham",
                                  "postcode": "tw208el"}])
     people["admin"].post(f"/admin/approvals/{change.uuid}", data={"publish": change.fields, "approve": "y"})

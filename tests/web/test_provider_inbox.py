@@ -144,7 +144,7 @@ def test_a_school_referral_goes_through_to_a_decision_and_both_are_told(client, 
     assert len(_emails_to("sam@family.example.org")) > before_family
     assert len(_emails_to("senco@school.example.org")) > before_school
     history = client.get(f"/provider/referrals/{referral.uuid}").get_data(as_text=True)
-    assert "2027-02-03" in history and "inbox@health.example.org" in history
+    assert "3 February 2027" in history and "inbox@health.example.org" in history
 
 
 def test_a_referrer_the_family_did_not_allow_hears_nothing_more(client, inbox):

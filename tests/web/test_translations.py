@@ -390,9 +390,13 @@ def test_directory_text_untranslated_falls_back_safely(app):
         assert str(i18n.safeguarding_html("Call 999 & stay safe.")) == "Call 999 &amp; stay safe."
 
 
-def test_switcher_links_are_not_offered_for_a_form_answer(app):
-    with app.test_request_context("/search?q=x&lang=uk", method="POST"):
+def test_switcher_links_after_a_form_answer_go_to_the_form_again(app):
+    """A link cannot repeat a POST: after one, the links open the same address (its form
+    keeps what was saved), or there are none where the address has no page."""
+    with app.test_request_context("/shortlist/add?lang=uk", method="POST"):
         assert i18n.language_links() == []
+    with app.test_request_context("/search?q=x&lang=uk", method="POST"):
+        assert [link.href for link in i18n.language_links()] == ["/search?lang=en", "/search?lang=pl", None]
     with app.test_request_context("/search?q=x&lang=uk"):
         links = i18n.language_links()
         assert [link.code for link in links] == ["en", "pl", "uk"]

@@ -6,6 +6,7 @@ and a visible link to the table with the same figures. A value that is not a num
 (suppressed: "fewer than 5" or "hidden", or missing) gets no bar, only its words.
 """
 
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +16,8 @@ WIDTH = 400  # the viewBox; the SVG scales to the column, so text is sized for a
 ROW = 44
 BAR = 16
 BAR_SPACE = 300  # the longest bar, leaving room for its value
-LABEL_MAX = 48
+LABEL_LINE = 44  # characters on one line of a label; a longer label wraps onto more lines
+LINE = 18
 BAR_COLOUR = "#1d70b8"  # GOV.UK blue: 5.2:1 on white
 TEXT_COLOUR = "#0b0c0c"
 MUTED_COLOUR = "#484949"  # for words in place of a bar: 9:1 on white
@@ -36,8 +38,9 @@ def _words(value: Any, unit: str) -> str:
     return f"{text}{unit}"
 
 
-def _short(label: str) -> str:
-    return label if len(label) <= LABEL_MAX else label[:LABEL_MAX - 1].rstrip() + "…"
+def _label_lines(label: str) -> list[str]:
+    """A label in whole lines that fit the chart: never cut off."""
+    return textwrap.wrap(label, LABEL_LINE, break_long_words=True) or [""]
 
 
 def bar_chart(chart_id: str, title: str, rows: Sequence[tuple[str, Any]], *, table_id: str,
@@ -45,7 +48,8 @@ def bar_chart(chart_id: str, title: str, rows: Sequence[tuple[str, Any]], *, tab
     """A horizontal bar chart: each row's label above its bar, the value after it."""
     numbers = [n for n in (_number(value) for _label, value in rows) if n is not None]
     largest = max(numbers, default=0) or 1
-    height = max(ROW * len(rows), ROW) + 8
+    labels = [_label_lines(str(label)) for label, _value in rows]
+    height = max(sum(ROW + LINE * (len(lines) - 1) for lines in labels), ROW) + 8
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="ov-chart" viewBox="0 0 {WIDTH} {height}" '
         f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" focusable="false">',
@@ -54,18 +58,21 @@ def bar_chart(chart_id: str, title: str, rows: Sequence[tuple[str, Any]], *, tab
         f'<g font-family="system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif" '
         f'font-size="15" fill="{TEXT_COLOUR}">',
     ]
-    for index, (label, value) in enumerate(rows):
-        top = index * ROW
-        parts.append(f'<text x="0" y="{top + 15}">{escape(_short(label))}</text>')
+    top = 0
+    for lines, (_label, value) in zip(labels, rows, strict=True):
+        for line_number, line in enumerate(lines):
+            parts.append(f'<text x="0" y="{top + 15 + LINE * line_number}">{escape(line)}</text>')
+        top += LINE * (len(lines) - 1)
         number = _number(value)
         words = escape(_words(value, unit))
         if number is None:
             parts.append(f'<text x="0" y="{top + 34}" fill="{MUTED_COLOUR}" font-style="italic">'
                          f'{words}</text>')
-            continue
-        length = round(BAR_SPACE * max(number, 0) / largest, 1)
-        parts.append(f'<rect x="0" y="{top + 21}" width="{length}" height="{BAR}" fill="{BAR_COLOUR}"/>')
-        parts.append(f'<text x="{length + 6}" y="{top + 34}" font-weight="bold">{words}</text>')
+        else:
+            length = round(BAR_SPACE * max(number, 0) / largest, 1)
+            parts.append(f'<rect x="0" y="{top + 21}" width="{length}" height="{BAR}" fill="{BAR_COLOUR}"/>')
+            parts.append(f'<text x="{length + 6}" y="{top + 34}" font-weight="bold">{words}</text>')
+        top += ROW
     if not rows:
         parts.append(f'<text x="0" y="20" fill="{MUTED_COLOUR}">Nothing to show</text>')
     parts.append("</g></svg>")

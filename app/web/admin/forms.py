@@ -9,10 +9,11 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import EmailField, RadioField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import EmailField, RadioField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
 from app.models.accounts import Role
+from app.web.text_fields import TextAreaField
 
 ROLE_CHOICES = [(Role.PROVIDER, _l("Provider: keeps their organisations' listings and answers referrals")),
                 (Role.ADMIN, _l("Partnership admin: manages people, approvals and oversight"))]

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovSubmitInput, GovTextArea
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
-from wtforms import SelectMultipleField, SubmitField, TextAreaField
+from wtforms import SelectMultipleField, SubmitField
 from wtforms.validators import Length
 
 from app.directory import feedback, freshness, listing_changes, listing_fields, listing_versions
@@ -20,6 +20,7 @@ from app.web import listing_display
 from app.web.admin import bp
 from app.web.admin.views import LINKS
 from app.web.auth import admin_required, current_user
+from app.web.text_fields import TextAreaField
 
 LINKS.extend([("admin.approval_queue", "Approval queue"),
               ("admin.listing_index", "Listings and their history"),

@@ -151,7 +151,8 @@ def set_up_second_factor():
                               "this account and try again.")]
     uri = credentials.totp_uri(user, secret)
     qr = Markup(segno.make(uri, error="m").svg_inline(scale=4, title=_("QR code for your authenticator app")))
-    return render_template("auth/set_up.html", form=form, qr=qr, secret=secret), 400 if form.errors else 200
+    return (render_template("auth/set_up.html", form=form, qr=qr, secret=secret, uri=uri),
+            400 if form.errors else 200)
 
 
 @bp.route("/sign-out", methods=["POST"])

@@ -18,4 +18,4 @@ def _menu() -> dict:
     return {"provider_links": lambda: [(endpoint, gettext(label)) for endpoint, label in LINKS]}
 
 
-from app.web.provider import listing_views, referral_views, views  # noqa: E402,F401  (routes register on bp)
+from app.web.provider import listing_views, referral_display, referral_views, views  # noqa: E402,F401  (routes register on bp)

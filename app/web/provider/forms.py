@@ -3,12 +3,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import RadioField, StringField, SubmitField, TextAreaField
+from wtforms import RadioField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from app.directory.waiting_times import MAX_WEEKS
 from app.models.directory import WaitingStatus
 from app.numbers import whole_number
+from app.web.text_fields import TextAreaField
 
 
 def _whole_weeks(field) -> None:

@@ -29,14 +29,15 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     SubmitField,
-    TextAreaField,
 )
 from wtforms.validators import InputRequired, Length
 
 from app.directory.directory_file import DAYS, Problem
 from app.directory.listing_fields import MAX_REASON
 from app.extensions import db
-from app.models import AccessRoute, Area, Category, ServiceKind
+from app.models import AccessRoute, Area, Category, Service, ServiceKind
+from app.web.templating import language_name
+from app.web.text_fields import TextAreaField
 
 DAY_CHOICES = [("mon", _l("Monday")), ("tue", _l("Tuesday")), ("wed", _l("Wednesday")),
                ("thu", _l("Thursday")), ("fri", _l("Friday")), ("sat", _l("Saturday")),
@@ -94,8 +95,11 @@ class ListingForm(FlaskForm):
                                    validate_choice=False, choices=[
         ("in-person", _l("In person")), ("online", _l("Online")), ("phone", _l("By phone")),
         ("home-visit", _l("Home visits"))])
-    languages = StringField(_l("Languages"), widget=GovTextInput(),
-                            description=_l("Two-letter codes separated by commas, like en, pl, uk"))
+    # Named languages to tick (those the directory already uses), and any other by its code.
+    languages = SelectMultipleField(_l("Languages"), widget=GovCheckboxesInput(), validate_choice=False,
+                                    description=_l("Select every language the service is offered in"))
+    other_languages = StringField(_l("Other languages (optional)"), widget=GovTextInput(),
+                                  description=_l("Two-letter codes separated by commas, like ro, ti"))
     contact_phone = StringField(_l("Phone (optional)"), widget=GovTextInput())
     contact_email = StringField(_l("Email (optional)"), widget=GovTextInput())
     contact_website = StringField(_l("Website (optional)"), widget=GovTextInput(),
@@ -123,6 +127,13 @@ class ListingForm(FlaskForm):
         self.categories.choices = [
             (c.id, f"{names[c.parent_id]}: {c.name}" if c.parent_id in names else c.name)
             for c in categories]
+        self.category_groups = [(c, [child for child in categories if child.parent_id == c.id])
+                                for c in categories if c.parent_id is None]
+        self.languages.choices = language_choices()
+        known = {code for code, _name in self.languages.choices}
+        chosen = list(self.languages.data or [])
+        if not self.other_languages.data and any(code not in known for code in chosen):
+            self.other_languages.data = ", ".join(code for code in chosen if code not in known)
         self.areas.choices = [("all", _("All of the county"))] + [
             (area.id, area.name) for area in db.session.scalars(select(Area).order_by(Area.name))]
 
@@ -158,7 +169,7 @@ def form_data(fields: dict[str, Any]) -> dict[str, Any]:
         "age_max": "" if ages["age_max"] is None else str(ages["age_max"]),
         "eligibility": fields["eligibility"] or "",
         "free": "yes" if fields["cost"]["free"] else "no", "cost_note": fields["cost"]["cost_note"],
-        "delivery": fields["delivery"], "languages": ", ".join(fields["languages"]),
+        "delivery": fields["delivery"], "languages": list(fields["languages"]), "other_languages": "",
         "contact_phone": fields["contact_phone"] or "", "contact_email": fields["contact_email"] or "",
         "contact_website": fields["contact_website"] or "",
         "referral_email": fields["referral_email"] or "",
@@ -169,6 +180,15 @@ def form_data(fields: dict[str, Any]) -> dict[str, Any]:
                      for s in fields["schedule"]],
         "keywords": ", ".join(fields["keywords"]),
     }
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """English first, then every language a listing in the directory uses, by name in the
+    page's language, with the code for anyone who knows it."""
+    used = {code for codes in db.session.scalars(select(Service.languages)) for code in codes or []
+            if re.fullmatch(r"[a-z]{2,3}", code)}
+    codes = sorted(used - {"en"} | {"pl", "uk"}, key=language_name)
+    return [(code, f"{language_name(code)} ({code})") for code in ["en", *codes]]
 
 
 def _text(value: str | None) -> str | None:
@@ -228,7 +248,8 @@ class EntryFromForm:
             "access": form.access.data or None,
             "eligibility": {key: value for key, value in eligibility.items() if value is not None},
             "free": form.free.data != "no", "cost_note": _text(form.cost_note.data) or "",
-            "delivery": list(form.delivery.data or []), "languages": _words(form.languages.data),
+            "delivery": list(form.delivery.data or []), "languages": list(dict.fromkeys(
+                [*(form.languages.data or []), *_words(form.other_languages.data)])),
             "contact": {key: value for key, value in contact.items() if value is not None},
             "referral_email": _text(form.referral_email.data),
             "locations": locations, "schedule": schedule, "keywords": _words(form.keywords.data),

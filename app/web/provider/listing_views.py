@@ -90,7 +90,7 @@ def listing_new():
         abort(404)
     title = _("Propose a new service")
     if request.method == "GET":
-        form = NewListingForm(data={"languages": "en", "free": "yes"})
+        form = NewListingForm(data={"languages": ["en"], "free": "yes"})
     else:
         form = NewListingForm()
     form.organisation.choices = [(org.id, org.name) for org in user.organisations]

@@ -12,13 +12,14 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import DateField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import DateField, RadioField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from app.dates import today_in_england
 from app.models.referrals import ReferralStatus
 from app.numbers import whole_number
 from app.referrals.lifecycle import CLOSE_OUTCOMES, DECLINE_REASONS, TEXT_MAX
+from app.web.text_fields import TextAreaField
 
 INVALID_DATE = _l("The expected start date must be a real date, like 27 3 2027")
 START_TOO_SOON = _l("The expected start date must be today or later")

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from app.directory import waiting_times
 from app.web.auth import current_user, provider_required
 from app.web.auth.access import own_service_or_404
-from app.web.provider import bp
+from app.web.provider import bp, referral_display
 from app.web.provider.forms import WaitingTimeForm
 
 
@@ -14,8 +14,9 @@ from app.web.provider.forms import WaitingTimeForm
 @provider_required
 def home():
     user = current_user()
-    return render_template("provider/home.html", user=user,
-                           services=waiting_times.services_for(user))
+    services = waiting_times.services_for(user)
+    return render_template("provider/home.html", user=user, services=services,
+                           waiting=referral_display.waiting_referrals([s.id for s in services]))
 
 
 @bp.route("/services/<service_id>/waiting-time", methods=["GET", "POST"])

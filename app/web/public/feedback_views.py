@@ -14,12 +14,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovRadioInput, GovSubmitInput
-from wtforms import RadioField, SubmitField, TextAreaField
+from wtforms import RadioField, SubmitField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from app.directory import feedback, freshness, listings
 from app.models import FeedbackKind
 from app.web.auth import never_cache
+from app.web.text_fields import TextAreaField
 
 bp = Blueprint("feedback", __name__)
 bp.after_request(never_cache)  # forms carry a CSRF token tied to the session

@@ -33,10 +33,11 @@ def add() -> Response:
         abort(400, description=gettext("That service could not be added to your shortlist."))
     flash(gettext("Added to your shortlist"), "shortlist")
     results = _results_to_return_to()
+    # Back to the same place on the page (the fragment), not its top: the family's place.
     if results and request.form.get("return_to") == "results":
-        return _redirect(results)
+        return _redirect(f"{results}#{result_anchor(service_id)}")
     return _redirect(url_for("public.service", service_id=service_id,
-                             back=urlsplit(results).query if results else None))
+                             back=urlsplit(results).query if results else None, _anchor="shortlist"))
 
 
 @bp.post("/shortlist/remove")
@@ -45,7 +46,7 @@ def remove() -> Response:
     results = _results_to_return_to()
     if results and request.form.get("return_to") == "results":
         flash(gettext("Removed from your shortlist"), "shortlist")
-        return _redirect(results)
+        return _redirect(f"{results}#{result_anchor(request.form.get('service_id', '')[:100])}")
     return redirect(url_for("shortlist.view"))
 
 
@@ -59,6 +60,14 @@ def shared():
 def keep():
     shortlist.replace(session, shortlist.parse_shared(request.form.get("services", "")))
     return redirect(url_for("shortlist.view"))
+
+
+def result_anchor(service_id: str) -> str:
+    """The id of a service's card on a results page."""
+    return "result-" + "".join(ch for ch in service_id if ch.isalnum() or ch in "-_")
+
+
+bp.add_app_template_filter(result_anchor)
 
 
 def _results_to_return_to() -> str | None:

@@ -6,7 +6,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.dates import today_in_england
@@ -14,6 +14,7 @@ from app.models.referrals import ProfessionalKind, ReferrerType
 from app.numbers import whole_number
 from app.referrals.contact import normalise_phone
 from app.referrals.lifecycle import NEED_MAX, normalise_reference
+from app.web.text_fields import TextAreaField
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 MAX_AGE = 25  # early help runs to 25 for young people with SEND
