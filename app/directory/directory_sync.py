@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy import select
 
 from app.dates import today_in_england
-from app.directory import listing_versions
+from app.directory import listing_versions, search_words
 from app.directory.directory_file import FORMAT_VERSION, DirectoryFile
 from app.directory.listing_entries import (
     canonical_area,
@@ -40,7 +40,7 @@ from app.models import (
 )
 from app.models.directory import stable_uuid, utcnow
 
-LISTS = ("areas", "categories", "organisations", "services")
+LISTS = ("areas", "categories", "organisations", "services", "search_words")
 OUTCOMES = ("created", "updated", "unchanged", "kept", "pruned")
 
 
@@ -71,6 +71,7 @@ def import_directory(
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
     today: date | None = None,
+    overwrite_site_changes: bool = False,
 ) -> ImportReport:
     """Apply a checked file in one transaction; roll back on dry run or any error."""
     report = ImportReport(dry_run=dry_run)
@@ -83,6 +84,9 @@ def import_directory(
                                     _set_organisation, "organisations", report)
         _apply_services(content.services, areas, categories, organisations, report, today,
                         progress)
+        for outcome in search_words.apply_search_words(content.search_words,
+                                                       overwrite_site_changes):
+            report.count("search_words", outcome)
         if prune:
             _prune(content, report)
         if dry_run:
@@ -123,7 +127,7 @@ def _apply_list(entries, model, canonical, setter, list_name, report) -> dict[st
 
 
 def _set_area(area: Area, entry: dict) -> None:
-    area.name, area.lad_code = entry["name"], entry["lad_code"]
+    area.name, area.lad_code, area.places = entry["name"], entry["lad_code"], entry["places"]
 
 
 def _set_organisation(organisation: Organisation, entry: dict) -> None:
@@ -242,7 +246,8 @@ def export_directory() -> str:
             "area": settings.area if settings else "",
             "safeguarding": settings.safeguarding if settings else "",
         },
-        "areas": [canonical_area(area) for area in db.session.scalars(select(Area).order_by(Area.name))],
+        "areas": [without_empty(canonical_area(area), ("places",))
+                  for area in db.session.scalars(select(Area).order_by(Area.name))],
         "categories": [
             without_empty(canonical_category(category), ("description", "keywords", "parent"))
             for category in db.session.scalars(select(Category).order_by(Category.position))
@@ -258,6 +263,9 @@ def export_directory() -> str:
             )
         ],
     }
+    words = search_words.exported()
+    if words:
+        document["search_words"] = words
     return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 

@@ -50,5 +50,6 @@ def test_success_at_five_for_families_words(surrey):
         if not set(row["expect"]) & set(top):
             failed.append(f"{row['kind']}: {row['q']!r} {row.get('postcode', '')} -> {top}")
     success = 1 - len(failed) / len(ROWS)
+    print(f"success@{TOP}: {success:.3f} over {len(ROWS)} searches", *failed, sep="\n")
     assert success >= REQUIRED_SUCCESS, (
         f"success@{TOP} {success:.3f} < {REQUIRED_SUCCESS}; failed:\n" + "\n".join(failed))
