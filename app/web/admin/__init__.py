@@ -9,4 +9,4 @@ from app.web.auth import never_cache
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.after_request(never_cache)
 
-from app.web.admin import listing_views, oversight_views, views  # noqa: E402,F401  (routes register on bp)
+from app.web.admin import listing_views, oversight_views, search_word_views, views  # noqa: E402,F401  (routes register on bp)
