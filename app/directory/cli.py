@@ -50,7 +50,9 @@ def stale_command(today: str | None, email: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Check and report, but write nothing.")
 @click.option("--prune", is_flag=True,
               help="Withdraw services the file no longer lists, and remove unused entries.")
-def import_command(path: Path, dry_run: bool, prune: bool) -> None:
+@click.option("--overwrite-site-changes", is_flag=True,
+              help="Also write over search words changed in the site since the last import.")
+def import_command(path: Path, dry_run: bool, prune: bool, overwrite_site_changes: bool) -> None:
     """Import a services.yml file: all of it, or nothing if anything is wrong."""
     try:
         content = parse_directory_file(path.read_text(encoding="utf-8"))
@@ -64,7 +66,8 @@ def import_command(path: Path, dry_run: bool, prune: bool) -> None:
     with click.progressbar(length=len(content.services), label="Importing services",
                            file=sys.stderr) as bar:
         report = directory_sync.import_directory(content, prune=prune, dry_run=dry_run,
-                                                 progress=bar.update)
+                                                 progress=bar.update,
+                                                 overwrite_site_changes=overwrite_site_changes)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     for line in report.lines():
