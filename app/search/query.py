@@ -51,6 +51,7 @@ PHRASE_BOOST = 2.0  # words next to each other as in a listing's own keywords
 COMMON_TERM_FRACTION = 0.25  # a word in more listings than this decides nothing alone
 COUNTY_WIDE_BOOST = 2.0  # with no place given, help open to every family in the county ranks higher
 MEANS_BOOST = 1.5  # a one-word meaning of a family's phrase counts more than words typed
+MEANS_PAIRS = 4  # word pairs from the meanings of a search's phrases, at most
 MEANS_PHRASE_WORD_WEIGHT = 0.5  # a word of a meaning that is a phrase counts mostly as a pair
 # With a postcode or place, a local service (a venue within the radius, or serving only that
 # district) ranks above a county-wide one unless the county-wide text score is more than
@@ -182,13 +183,21 @@ def meant_phrases(means: list[str]) -> list[tuple[str, ...]]:
     return [stems for stems in stemmed if len(stems) > 1]
 
 
-def phrase_pairs(typed: list[str], means: list[str]) -> list[tuple[str, str]]:
-    """Neighbouring words, as typed and in each phrase the search words mean."""
+def phrase_pairs(state: SearcherState, typed: list[str], means: list[str]
+                 ) -> list[tuple[str, str]]:
+    """Neighbouring words as typed, and in the phrases the search words mean. A meaning's
+    pair counts only when one of its words is rare in summaries and keywords, at most
+    MEANS_PAIRS of them: a pair of common words ("baby group") costs a span search over
+    many listings and says little."""
     pairs = list(zip(typed, typed[1:], strict=False))
-    for phrase in means:
-        stems = [token.text for token in _stem(phrase)]
-        pairs.extend(zip(stems, stems[1:], strict=False))
-    return list(dict.fromkeys(pairs))
+    limit = COMMON_TERM_FRACTION * max(1, state.live_count)
+    meant: list[tuple[str, str]] = []
+    for stems in meant_phrases(means):
+        for pair in zip(stems, stems[1:], strict=False):
+            counts = [state.term("about", word).bit_count() for word in pair]
+            if min(counts) and (min(counts) <= limit or state.live_count < 20):
+                meant.append(pair)
+    return list(dict.fromkeys([*pairs, *meant[:MEANS_PAIRS]]))
 
 
 def scored_query(terms: list[str], common: list[str], pairs: list[tuple[str, str]],
@@ -316,7 +325,7 @@ def run(state: SearcherState, criteria: Criteria, places: Places, page: int = 1,
     if terms:
         found, used, common = text_bits(state, terms, meant, meant_phrases(means))
         matched_bits &= found
-        words = scored_query(used, common, phrase_pairs(typed, means), single, meant)
+        words = scored_query(used, common, phrase_pairs(state, typed, means), single, meant)
     near: dict[int, float] = {}
     if effective.latitude is not None:
         near = _within_radius(state, matched_bits, effective)
