@@ -86,6 +86,7 @@ NORTHDALE = textwrap.dedent("""\
 @pytest.fixture
 def northdale(empty_directory):
     import_text(NORTHDALE)
+    search.catch_up()
     search.forget_search_words()
 
 

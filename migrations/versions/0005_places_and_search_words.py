@@ -1,7 +1,7 @@
 """places on areas, the partnership's search words
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004_search_change
 Create Date: 2026-12-08 04:40:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004'
-down_revision = '0003'
+revision = '0005'
+down_revision = '0004_search_change'
 branch_labels = None
 depends_on = None
 
