@@ -31,7 +31,7 @@ DIRECTORY_TABLES_IN_DELETE_ORDER = (
     "signin_attempt", "membership", "user_account",
     "waiting_time", "schedule", "location", "service_category", "service_area",
     "activity_count", "feed_listing", "service", "feed",
-    "organisation", "category", "area", "directory_settings", "search_record",
+    "organisation", "category", "area", "directory_settings", "search_record", "search_word",
 )
 
 

@@ -62,8 +62,8 @@ def repair_descriptions_command() -> None:
 @click.option("--prune", is_flag=True,
               help="Withdraw services the file no longer lists, and remove unused entries.")
 @click.option("--overwrite-site-changes", is_flag=True,
-              help="Write the file's version even over listings changed in the site since the "
-                   "last import (kept by default).")
+              help="Write the file's version even over listings and search words changed in the "
+                   "site since the last import (kept by default).")
 def import_command(path: Path, dry_run: bool, prune: bool, overwrite_site_changes: bool) -> None:
     """Import a services.yml file: all of it, or nothing if anything is wrong."""
     try:

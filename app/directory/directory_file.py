@@ -13,11 +13,12 @@ venue accessibility, dated sessions, the SEND offer), give each its own module o
 
 import contextlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from app.dates import today_in_england
+from app.directory.search_words_file import check_places, check_search_words
 from app.directory.yaml_lines import LocatedDocument, YamlSyntaxError, join, load_with_lines
 from app.models import AccessRoute, DeliveryMode, ServiceKind, WaitingStatus
 from app.places.postcodes import InvalidPostcode, normalise_postcode
@@ -36,9 +37,11 @@ SUMMARY_MAX = 200
 # The database's column sizes: longer would be refused at the database, after approval.
 NAME_MAX, ADDRESS_MAX, EMAIL_MAX, URL_MAX, PHONE_MAX = 200, 500, 254, 500, 40
 
-TOP_LEVEL_KEYS = ("version", "directory", "areas", "categories", "organisations", "services")
+TOP_LEVEL_KEYS = ("version", "directory", "areas", "categories", "organisations", "services",
+                  "search_words")
+OPTIONAL_SECTIONS = ("search_words",)
 DIRECTORY_KEYS = {"name": True, "area": True, "safeguarding": True}
-AREA_KEYS = {"id": True, "name": True, "lad_code": True}
+AREA_KEYS = {"id": True, "name": True, "lad_code": True, "places": False}
 CATEGORY_KEYS = {"id": True, "name": True, "description": False, "keywords": False,
                  "parent": False}
 ORGANISATION_KEYS = {"id": True, "name": True, "description": False, "website": False,
@@ -84,6 +87,7 @@ class DirectoryFile:
     categories: list[dict[str, Any]]
     organisations: list[dict[str, Any]]
     services: list[dict[str, Any]]
+    search_words: list[dict[str, Any]] = field(default_factory=list)
 
 
 def parse_directory_file(text: str, today: date | None = None) -> DirectoryFile:
@@ -120,6 +124,13 @@ def check_organisation_entry(item: dict[str, Any]) -> tuple[dict[str, Any] | Non
     partnership admin): its canonical form, or the problems (paths end with the field)."""
     checker = _Checker(LocatedDocument({"organisations": [item]}), today_in_england())
     checked = checker.check_organisations([item])
+    return (checked[0] if checked and not checker.problems else None), checker.problems
+
+
+def check_search_word_entry(item: dict[str, Any]) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """Check one search word as an import would (for those added or changed in the site)."""
+    checker = _Checker(LocatedDocument({"search_words": [item]}), today_in_england())
+    checked = check_search_words(checker, [item])
     return (checked[0] if checked and not checker.problems else None), checker.problems
 
 
@@ -290,7 +301,7 @@ class _Checker:
             self.problem("version", f"this is format version {FORMAT_VERSION}; "
                                     f"the file says {version!r}")
         for key in TOP_LEVEL_KEYS[1:]:
-            if key not in root:
+            if key not in root and key not in OPTIONAL_SECTIONS:
                 self.problem(key, "required section missing", line=1)
 
         directory = self.check_directory(root.get("directory"))
@@ -303,7 +314,10 @@ class _Checker:
         organisation_ids = {organisation["id"] for organisation in organisations}
         services = self.check_services(self.a_list(root.get("services"), "services"),
                                        area_ids, category_ids, organisation_ids)
-        return DirectoryFile(directory or {}, areas, categories, organisations, services)
+        search_words = check_search_words(self, self.a_list(root.get("search_words"),
+                                                           "search_words"))
+        return DirectoryFile(directory or {}, areas, categories, organisations, services,
+                             search_words)
 
     def check_directory(self, value: Any) -> dict | None:
         if value is None:
@@ -321,7 +335,7 @@ class _Checker:
         checked = [self.mapping(entry, join("areas", i), AREA_KEYS)
                    for i, entry in enumerate(entries)]
         self.unique_ids(checked, "areas")
-        result, lad_codes = [], {}
+        result, lad_codes, place_owners = [], {}, {}
         for index, item in enumerate(checked):
             if item is None:
                 continue
@@ -331,6 +345,7 @@ class _Checker:
                 "name": self.text(item, "name", path, single_line=True, max_length=NAME_MAX),
                 "lad_code": self.pattern(item, "lad_code", path, LAD_CODE_RE,
                                          "an ONS district code like E07000217", max_length=9),
+                "places": check_places(self, item, path, place_owners),
             }
             if area["lad_code"] in lad_codes:
                 self.problem(join(path, "lad_code"),

@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy import select
 
 from app.dates import today_in_england
-from app.directory import listing_versions
+from app.directory import listing_versions, search_words
 from app.directory.directory_file import FORMAT_VERSION, DirectoryFile
 from app.directory.listing_entries import (
     canonical_area,
@@ -41,7 +41,7 @@ from app.models import (
 )
 from app.models.directory import stable_uuid, utcnow
 
-LISTS = ("areas", "categories", "organisations", "services")
+LISTS = ("areas", "categories", "organisations", "services", "search_words")
 OUTCOMES = ("created", "updated", "unchanged", "kept", "pruned")
 # A listing changed in the site since the last import that wrote it (services-yml.md).
 SITE_KEPT = "kept (changed in the site)"
@@ -96,6 +96,9 @@ def import_directory(
                                     _set_organisation, "organisations", report)
         _apply_services(content.services, areas, categories, organisations, report, today,
                         progress, overwrite_site_changes)
+        for outcome in search_words.apply_search_words(content.search_words,
+                                                       overwrite_site_changes):
+            report.count("search_words", outcome)
         if prune:
             _prune(content, report)
         if dry_run:
@@ -136,7 +139,7 @@ def _apply_list(entries, model, canonical, setter, list_name, report) -> dict[st
 
 
 def _set_area(area: Area, entry: dict) -> None:
-    area.name, area.lad_code = entry["name"], entry["lad_code"]
+    area.name, area.lad_code, area.places = entry["name"], entry["lad_code"], entry["places"]
 
 
 def _set_organisation(organisation: Organisation, entry: dict) -> None:
@@ -276,7 +279,8 @@ def export_directory() -> str:
             "area": settings.area if settings else "",
             "safeguarding": settings.safeguarding if settings else "",
         },
-        "areas": [canonical_area(area) for area in db.session.scalars(select(Area).order_by(Area.name))],
+        "areas": [without_empty(canonical_area(area), ("places",))
+                  for area in db.session.scalars(select(Area).order_by(Area.name))],
         "categories": [
             without_empty(canonical_category(category), ("description", "keywords", "parent"))
             for category in db.session.scalars(select(Category).order_by(Category.position))
@@ -294,6 +298,9 @@ def export_directory() -> str:
             )
         ],
     }
+    words = search_words.exported()
+    if words:
+        document["search_words"] = words
     return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 

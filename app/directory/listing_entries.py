@@ -27,7 +27,8 @@ from app.places import postcodes
 # --- canonical form of what is in the database ---------------------------------------
 
 def canonical_area(area: Area) -> dict[str, Any]:
-    return {"id": area.id, "name": area.name, "lad_code": area.lad_code}
+    return {"id": area.id, "name": area.name, "lad_code": area.lad_code,
+            "places": list(area.places or [])}
 
 
 def canonical_category(category: Category) -> dict[str, Any]:

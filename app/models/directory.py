@@ -87,6 +87,24 @@ class Area(db.Model):
     id: Mapped[str] = mapped_column(SLUG, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     lad_code: Mapped[str] = mapped_column(String(9), unique=True)
+    # Towns, villages and neighbourhoods in the area, as families write them.
+    places: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class SearchWord(db.Model):
+    """The partnership's own search vocabulary: when a phrase in `words` is in a search,
+    search also looks for the English words in `means` (services.yml `search_words`)."""
+
+    __tablename__ = "search_word"
+    id: Mapped[str] = mapped_column(SLUG, primary_key=True)
+    lang: Mapped[str] = mapped_column(String(2), default="en")
+    words: Mapped[list[str]] = mapped_column(JSON, default=list)
+    means: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # When an admin last changed it in the site, and when an import last wrote it: an
+    # import does not undo a change made in the site after it.
+    changed_in_site_at: Mapped[datetime | None] = mapped_column()
+    imported_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Category(db.Model):

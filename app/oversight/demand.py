@@ -1,19 +1,23 @@
 """Demand: what families searched for, where, and what found nothing."""
 
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select
 
+from app import search
 from app.extensions import db
 from app.models import (
     Area,
     SearchRecord,
 )
+from app.models.directory import utcnow
 from app.oversight.queries import ONE, ZERO, area_names
 from app.oversight.scope import ALL, COUNTY_WIDE, Scope
 from app.oversight.suppression import SMALL, share_of
 from app.oversight.tables import Section, Table
+from app.search import Criteria
 
 TOP = 20  # rows in the most-searched lists
 
@@ -89,3 +93,37 @@ def demand(scope: Scope) -> Section:
                     share_of(row[2] or 0, row[1])] for row in places], numeric=(1, 2, 3),
                   note="Only the outcode of a postcode is kept.")
     return Section("demand", "Demand", [top, zero, where])
+
+
+# -- from unmet demand to better search ----------------------------------------------------------
+
+NOW_ANSWERED_DAYS = 30
+NOW_ANSWERED_LIMIT = 5000  # the most recent no-result searches re-run; enough for a county
+
+
+def no_result_searches_now_answered(days: int = NOW_ANSWERED_DAYS) -> tuple[int, int]:
+    """(how many of the last `days` days' searches that found nothing would find something
+    now, how many found nothing). Each is searched again with its words, filters and district
+    (the district stands for the postcode, which is not kept); the same search once only."""
+    since = utcnow() - timedelta(days=days)
+    rows = db.session.execute(
+        select(SearchRecord.terms, SearchRecord.filters, SearchRecord.district)
+        .where(SearchRecord.searched_at >= since, SearchRecord.result_count == 0)
+        .order_by(SearchRecord.searched_at.desc()).limit(NOW_ANSWERED_LIMIT)).all()
+    found: dict[tuple, bool] = {}
+    answered = 0
+    for terms, filters, district in rows:
+        key = (terms, tuple(sorted((filters or {}).items())), district)
+        if key not in found:
+            found[key] = _finds_something(terms, filters or {}, district)
+        answered += found[key]
+    return answered, len(rows)
+
+
+def _finds_something(terms: str, filters: dict, district: str | None) -> bool:
+    criteria = Criteria(text=terms, area=filters.get("area") or district,
+                        category=filters.get("category"), access=filters.get("access"),
+                        kind=filters.get("kind"), delivery=filters.get("delivery"),
+                        language=filters.get("language"))
+    outcome, _ = search.search(criteria, 1, 1)
+    return outcome.total > 0

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.models import Area, Category, SearchChange, Service
 from app.models.directory import utcnow
-from app.search import changes
+from app.search import changes, words
 from app.search.applier import (
     Applier,
     Settings,
@@ -34,7 +34,6 @@ from app.search.applier import (
 )
 from app.search.folder import IndexFolder
 from app.search.index import IndexUnavailable, SearchIndex, write
-from app.search.places import place_table
 from app.search.query import FACET_FIELDS, Criteria, Hit, Outcome, clean_text, run
 from app.search.request import PARAMETERS, SearchForm
 from app.search.request import parse as parse_request
@@ -42,7 +41,8 @@ from app.search.schema import document_for
 
 # The face: pages and the domain import only what is listed here (import-linter checks it).
 __all__ = ["PARAMETERS", "CheckReport", "Criteria", "Hit", "IndexBusy", "IndexUnavailable", "Outcome",
-           "SearchForm", "catch_up", "check", "clean_text", "index_health", "init_app",
+           "SearchForm", "catch_up", "check", "clean_text", "forget_search_words",
+           "index_health", "init_app",
            "languages_offered", "parse_request", "pending_changes", "rebuild", "search",
            "start_applier", "stop_applier", "wait_until_applied"]
 
@@ -215,10 +215,16 @@ def search(criteria: Criteria, page: int = 1, page_size: int = 20) -> tuple[Outc
     database answered instead (with fewer features), while the index rebuilds."""
     try:
         state = _index().state()
-        return run(state, criteria, _places(state), page, page_size), False
+        return run(state, criteria, words.places(state), page, page_size,
+                   words.vocabulary()), False
     except IndexUnavailable as error:
         log.warning("%s: answering from the database until the applier has built it", error)
         return _database_search(criteria, page, page_size), True
+
+
+def forget_search_words() -> None:
+    """The partnership's search words changed here: read them again on the next search."""
+    words.forget()
 
 
 def languages_offered() -> list[str]:
@@ -228,15 +234,6 @@ def languages_offered() -> list[str]:
     except IndexUnavailable:
         codes = db.session.scalars(select(Service.languages).where(Service.status == "published"))
         return sorted({code for languages in codes for code in languages})
-
-
-def _places(state) -> dict[str, str]:
-    """Place names by area, read once per searcher: the applier's commit of a change to an
-    area makes every process open a new searcher."""
-    if state.places is None:
-        names = {area.id: area.name for area in db.session.scalars(select(Area))}
-        state.places = place_table(names)
-    return state.places
 
 
 def _database_search(criteria: Criteria, page: int, page_size: int) -> Outcome:

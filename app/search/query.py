@@ -16,9 +16,9 @@ from whoosh.analysis import StandardAnalyzer
 from whoosh.query.spans import SpanNear2
 from whoosh.searching import Searcher
 
-from app.search.places import find_place
 from app.search.schema import ALL_AREAS, ANY_AGE, CELL_DEGREES, cell_of, stemming_analyzer
 from app.search.state import SearcherState, from_bitmap, to_bitmap
+from app.search.vocabulary import Places, Vocabulary
 
 MAX_QUERY_CHARACTERS = 200
 TEXT_FIELDS = ("name", "about", "body")
@@ -50,6 +50,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 PHRASE_BOOST = 2.0  # words next to each other as in a listing's own keywords
 COMMON_TERM_FRACTION = 0.25  # a word in more listings than this decides nothing alone
 COUNTY_WIDE_BOOST = 2.0  # with no place given, help open to every family in the county ranks higher
+MEANS_BOOST = 1.5  # a one-word meaning of a family's phrase counts more than words typed
+MEANS_PAIRS = 4  # word pairs from the meanings of a search's phrases, at most
+MEANS_PHRASE_WORD_WEIGHT = 0.5  # a word of a meaning that is a phrase counts mostly as a pair
+# With a postcode or place, a local service (a venue within the radius, or serving only that
+# district) ranks above a county-wide one unless the county-wide text score is more than
+# this many times higher: see README, "Local first".
+LOCAL_MARGIN = 1.5
 _words = StandardAnalyzer(stoplist=None, minsize=2)
 _stem = stemming_analyzer()
 
@@ -94,6 +101,7 @@ class Outcome:
     text_cut: bool = False
     text_without_place: str = ""
     text_without_age: str = ""  # the words typed less the age understood, to undo it
+    disclosure: bool = False  # the text reads like someone telling of harm
 
 
 def clean_text(raw: str) -> tuple[str, bool]:
@@ -107,9 +115,9 @@ def clean_text(raw: str) -> tuple[str, bool]:
     return text, cut
 
 
-def understand(text: str, places: dict[str, str]) -> tuple[str, str | None, int | None]:
+def understand(text: str, places: Places) -> tuple[str, str | None, int | None]:
     """Take a place and an age out of the text when they are clear."""
-    area, text = find_place(text, places)
+    area, text = places.find(text)
     age = None
     match = _AGE_RE.search(text)
     if match:
@@ -120,18 +128,20 @@ def understand(text: str, places: dict[str, str]) -> tuple[str, str | None, int 
     return text, area, age
 
 
-def spelling_suggestion(searcher: Searcher, text: str) -> str | None:
+def spelling_suggestion(searcher: Searcher, text: str, known: frozenset[str] = frozenset()
+                        ) -> str | None:
     """The text with misspelt words replaced by the nearest listed word, if any changed.
 
     A word no name, summary or keyword uses is corrected unless a description uses it;
-    a variant spelling of the same stem ("counseling") is offered the listed spelling."""
+    a variant spelling of the same stem ("counseling") is offered the listed spelling.
+    A word of a phrase the vocabulary knows ("cutting herself") is never a typo."""
     corrector = searcher.corrector("spelling")
     changed = False
     words = []
     for token in _words(text):
         word = token.text
         if (len(word) >= 4 and not word.isdigit() and word not in FILLER_WORDS
-                and searcher.doc_frequency("spelling", word) == 0):
+                and word not in known and searcher.doc_frequency("spelling", word) == 0):
             found = corrector.suggest(word, limit=1, maxdist=2 if len(word) >= 6 else 1)
             if found and (_stem_of(found[0]) == _stem_of(word)
                           or not _in_any_text(searcher, word)):
@@ -150,25 +160,61 @@ def _in_any_text(searcher: Searcher, word: str) -> bool:
     return any(searcher.doc_frequency(name, stem) for name in TEXT_FIELDS for stem in stems)
 
 
-def query_terms(text: str) -> tuple[list[str], list[str]]:
-    """(the stemmed terms to look for, the stems of the text as typed, for word pairs)."""
+def query_terms(text: str, means: list[str] = ()
+                ) -> tuple[list[str], list[str], set[str], set[str]]:
+    """(the stemmed terms to look for, the stems of the text as typed, for word pairs,
+    the terms that came only from what the family's phrases mean, and those of them that
+    are one-word meanings)."""
     meaningful = [w for w in text.split() if w.lower().strip("'-,.") not in FILLER_WORDS]
     words = meaningful or text.split()
     expanded = words + [synonym for w in words for synonym in SYNONYMS.get(w.lower(), ())]
-    terms = list(dict.fromkeys(token.text for token in _stem(" ".join(expanded))))
-    return terms, [token.text for token in _stem(text)]
+    own = [token.text for token in _stem(" ".join(expanded))]
+    meant = [token.text for token in _stem(" ".join(means)) if token.text not in own]
+    # A one-word meaning ("cannabis") weighs more; a phrase ("parenting advice") counts as
+    # a phrase (see phrase_pairs), not as its separate, often common, words.
+    single = {token.text for phrase in means if len(phrase.split()) == 1
+              for token in _stem(phrase)} - set(own)
+    terms = list(dict.fromkeys([*own, *meant]))
+    return terms, [token.text for token in _stem(text)], set(meant), single
 
 
-def scored_query(terms: list[str], common: list[str], typed: list[str]) -> wq.Query:
+def meant_phrases(means: list[str]) -> list[tuple[str, ...]]:
+    """The stems of each meaning that is more than one word."""
+    stemmed = (tuple(token.text for token in _stem(phrase)) for phrase in means)
+    return [stems for stems in stemmed if len(stems) > 1]
+
+
+def phrase_pairs(state: SearcherState, typed: list[str], means: list[str]
+                 ) -> list[tuple[str, str]]:
+    """Neighbouring words as typed, and in the phrases the search words mean. A meaning's
+    pair counts only when one of its words is rare in summaries and keywords, at most
+    MEANS_PAIRS of them: a pair of common words ("baby group") costs a span search over
+    many listings and says little."""
+    pairs = list(zip(typed, typed[1:], strict=False))
+    limit = COMMON_TERM_FRACTION * max(1, state.live_count)
+    meant: list[tuple[str, str]] = []
+    for stems in meant_phrases(means):
+        for pair in zip(stems, stems[1:], strict=False):
+            counts = [state.term("about", word).bit_count() for word in pair]
+            if min(counts) and (min(counts) <= limit or state.live_count < 20):
+                meant.append(pair)
+    return list(dict.fromkeys([*pairs, *meant[:MEANS_PAIRS]]))
+
+
+def scored_query(terms: list[str], common: list[str], pairs: list[tuple[str, str]],
+                 single: set[str] = frozenset(), meant: set[str] = frozenset()) -> wq.Query:
     """Any term may match; services matching more of them, or a pair of the words as
     typed ("won't go to school", "someone to talk to") in their summary or keywords, in
-    either order, rank higher. Common words only add to the score of what matched."""
+    either order, rank higher. Common words only add to the score of what matched. Words
+    the family's phrases mean ("cutting herself": self-harm) weigh more than the rest."""
     def any_field(term: str) -> wq.Query:
-        return wq.Or([wq.Term(name, term) for name in TEXT_FIELDS])
+        weight = (MEANS_BOOST if term in single else
+                  MEANS_PHRASE_WORD_WEIGHT if term in meant else 1.0)
+        return wq.Or([wq.Term(name, term) for name in TEXT_FIELDS], boost=weight)
 
     clauses: list[wq.Query] = [wq.Or([any_field(term) for term in terms], scale=0.9)]
     wanted = set(terms) | set(common)
-    for first, second in zip(typed, typed[1:], strict=False):
+    for first, second in pairs:
         if first in wanted or second in wanted:
             near = SpanNear2([wq.Term("about", first), wq.Term("about", second)], slop=1,
                              ordered=False)
@@ -180,20 +226,35 @@ def scored_query(terms: list[str], common: list[str], typed: list[str]) -> wq.Qu
     return wq.AndMaybe(required, wq.Or([any_field(term) for term in common]))
 
 
-def text_bits(state: SearcherState, terms: list[str]) -> tuple[int, list[str], list[str]]:
+def text_bits(state: SearcherState, terms: list[str], meant: set[str] = frozenset(),
+              phrases: list[tuple[str, ...]] = ()) -> tuple[int, list[str], list[str]]:
     """Documents matching the text, the terms that decided it, and the common ones left to
     add to the score. Words found in many listings ("support", "help") only decide what
-    matches when the text has nothing rarer."""
+    matches when the text has nothing rarer. What the family's phrases mean widens what
+    matches but never narrows it ("family centre" still finds every family centre when it
+    also means the rarer "family hub"); a meaning that is a phrase ("parenting advice")
+    matches listings with all its words, not any one of them."""
     per_term = {term: 0 for term in terms}
     for term in terms:
         for name in TEXT_FIELDS:
             per_term[term] |= state.term(name, term)
     limit = COMMON_TERM_FRACTION * max(1, state.live_count)
-    present = [term for term in terms if per_term[term]]
-    used = [term for term in present if per_term[term].bit_count() <= limit] or present or terms
+    in_phrases = {word for phrase in phrases for word in phrase}
+    deciding = [t for t in terms if per_term[t] and (t not in meant or t not in in_phrases)]
+    rare = [term for term in deciding if per_term[term].bit_count() <= limit]
+    typed = [term for term in deciding if term not in meant]
+    if typed and not any(term in rare for term in typed):
+        rare = list(dict.fromkeys([*typed, *rare]))
+    used = rare or deciding or [t for t in terms if t not in meant] or terms
     bits = 0
     for term in used:
         bits |= per_term[term]
+    for phrase in phrases:
+        both = state.everything
+        for word in phrase:
+            both &= per_term.get(word, 0)
+        bits |= both
+    present = [term for term in terms if per_term[term]]
     return bits, used, [term for term in present if term not in used]
 
 
@@ -233,16 +294,17 @@ def _cos_degrees(value: float) -> float:
     return math.cos(math.radians(value))
 
 
-def run(state: SearcherState, criteria: Criteria, places: dict[str, str], page: int = 1,
-        page_size: int = 20) -> Outcome:
+def run(state: SearcherState, criteria: Criteria, places: Places, page: int = 1,
+        page_size: int = 20, vocabulary: Vocabulary | None = None) -> Outcome:
     """One page of results, the total, and facet counts over every match."""
     searcher = state.searcher
     text, cut = clean_text(criteria.text)
     understood_area = understood_age = None
     without_place = text
+    understood = vocabulary.understand(text) if vocabulary and text else None
     if text:
         text, understood_area, understood_age = understand(text, places)
-        without_place = find_place(without_place, places)[1]
+        without_place = places.find(without_place)[1]
         if understood_area and (criteria.area or criteria.latitude is not None):
             understood_area = None  # an explicit area or postcode wins
         if understood_age is not None and criteria.age is not None:
@@ -250,16 +312,21 @@ def run(state: SearcherState, criteria: Criteria, places: dict[str, str], page: 
     effective = Criteria(**{**criteria.__dict__,
                             "area": criteria.area or understood_area,
                             "age": criteria.age if criteria.age is not None else understood_age})
-    suggestion = spelling_suggestion(searcher, text) if text else None
-    terms, typed = query_terms(f"{text} {suggestion}" if suggestion else text)
+    means = understood.means if understood else []
+    known = vocabulary.known_words if vocabulary else frozenset()
+    suggestion = spelling_suggestion(searcher, text, known) if text else None
+    if suggestion and vocabulary:  # the corrected words may be phrases the vocabulary knows
+        corrected = vocabulary.understand(suggestion)
+        means = [*means, *(m for m in corrected.means if m not in means)]
+    terms, typed, meant, single = query_terms(f"{text} {suggestion}" if suggestion else text, means)
 
     # Every match, as a bitmap: the count and the facets need all of them, not a page.
     matched_bits = filter_bits(state, effective)
     words: wq.Query | None = None
     if terms:
-        found, used, common = text_bits(state, terms)
+        found, used, common = text_bits(state, terms, meant, meant_phrases(means))
         matched_bits &= found
-        words = scored_query(used, common, typed)
+        words = scored_query(used, common, phrase_pairs(state, typed, means), single, meant)
     near: dict[int, float] = {}
     if effective.latitude is not None:
         near = _within_radius(state, matched_bits, effective)
@@ -268,14 +335,15 @@ def run(state: SearcherState, criteria: Criteria, places: dict[str, str], page: 
         matched_bits = (matched_bits & covering) | to_bitmap(near, state.size)
     matched = set(from_bitmap(matched_bits))
 
-    facets = _facet_counts(state, matched_bits, places)
+    facets = _facet_counts(state, matched_bits, places.area_ids)
     start, end = (page - 1) * page_size, page * page_size
     ordered = _order(state, matched, near, effective, words, end)
     hits = [_hit(state, docnum, score, near, effective) for docnum, score in ordered[start:end]]
     return Outcome(hits, facets, total=len(matched), suggestion=suggestion,
                    understood_area=understood_area, understood_age=understood_age,
                    text_cut=cut, text_without_place=without_place,
-                   text_without_age=" ".join(_AGE_RE.sub(" ", criteria.text or "").split()))
+                   text_without_age=" ".join(_AGE_RE.sub(" ", criteria.text or "").split()),
+                   disclosure=bool(understood and understood.disclosure))
 
 
 def _within_radius(state: SearcherState, matched_bits: int, criteria: Criteria
@@ -294,7 +362,7 @@ def _within_radius(state: SearcherState, matched_bits: int, criteria: Criteria
     return near
 
 
-def _facet_counts(state: SearcherState, matched_bits: int, places: dict[str, str]
+def _facet_counts(state: SearcherState, matched_bits: int, area_ids: list[str]
                   ) -> dict[str, Counter]:
     facets: dict[str, Counter] = {}
     for name in FACET_FIELDS:
@@ -306,7 +374,7 @@ def _facet_counts(state: SearcherState, matched_bits: int, places: dict[str, str
         facets[name] = counts
     # Choosing a district also shows county-wide services, so its count includes them.
     county_wide = facets["area"].pop(ALL_AREAS, 0)
-    for area in set(places.values()):
+    for area in area_ids:
         facets["area"][area] += county_wide
     return facets
 
@@ -323,14 +391,19 @@ def _order(state: SearcherState, matched: set[int], near: dict[int, float],
     if criteria.sort == "wait" or words is None:
         columns = ("wait_sort", "name_sort") if criteria.sort == "wait" else ("name_sort",)
         return [(d, 0.0) for d in state.order(*columns) if d in matched]
-    # Scored top-k, then county-wide services boosted when no place was given.
+    # Scored top-k; then county-wide services boosted when no place was given, and local
+    # ones when a place or postcode was.
     pool = max(needed * 2, 60)
     results = state.searcher.search(words, limit=pool, filter=matched)
+    district = criteria.district if criteria.latitude is not None else criteria.area
+    placed = criteria.area is not None or criteria.latitude is not None
     scored = []
     for docnum, score in results.items():
         stored = state.stored(docnum)
-        if ALL_AREAS in stored["area_ids"] and not criteria.area and criteria.latitude is None:
+        if not placed and ALL_AREAS in stored["area_ids"]:
             score *= COUNTY_WIDE_BOOST
+        elif placed and (docnum in near or stored["area_ids"] == [district]):
+            score *= LOCAL_MARGIN
         scored.append((docnum, score, stored["name_sort"]))
     scored.sort(key=lambda item: (-round(item[1], 6), item[2]))
     return [(docnum, score) for docnum, score, _ in scored]

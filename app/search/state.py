@@ -40,7 +40,7 @@ class SearcherState:
         self.live_count = len(self._live)
         self.everything = to_bitmap(self._live, self.size)
         self._orders: dict[str, list[int]] = {}
-        self.places: dict[str, str] | None = None  # place names -> area ids, set by the caller
+        self.places = None  # the place names (search.words.Places), set by the caller
 
     def stored(self, docnum: int) -> dict:
         fields = self._stored.get(docnum)

@@ -9,4 +9,10 @@ from app.web.auth import never_cache
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.after_request(never_cache)
 
-from app.web.admin import feed_views, listing_views, oversight_views, views  # noqa: E402,F401  (routes register on bp)
+from app.web.admin import (  # noqa: E402,F401  (routes register on bp)
+    feed_views,
+    listing_views,
+    oversight_views,
+    search_word_views,
+    views,
+)

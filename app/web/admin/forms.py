@@ -72,3 +72,25 @@ class OrganisationForm(FlaskForm):
         """The organisation as the directory file would list it."""
         return {key: (field.data or "").strip() for key, field in self._fields.items()
                 if key not in ("csrf_token", "submit") and (field.data or "").strip()}
+
+
+class SearchWordForm(FlaskForm):
+    """The partnership's own search words: checked as the directory file's import checks
+    them (search_words.save), so they export and import again."""
+
+    id = StringField(_l("Short name"), widget=GovTextInput(),
+                     description=_l("Lowercase letters, digits and single hyphens, like "
+                                    "self-harm-words. It cannot be changed later"),
+                     filters=[lambda value: value.strip().lower() if isinstance(value, str) else value],
+                     validators=[InputRequired(_l("Enter a short name"))])
+    words = TextAreaField(_l("Words families use"), widget=GovTextArea(),
+                          description=_l("One word or phrase a line, or separated by commas, "
+                                         "like: cutting herself, hurting himself"),
+                          validators=[InputRequired(_l("Enter the words families use"))])
+    means = TextAreaField(_l("What they mean, in the words listings use"), widget=GovTextArea(),
+                          description=_l("Search also looks for these, like: self-harm"),
+                          validators=[InputRequired(_l("Enter what the words mean"))])
+    lang = StringField(_l("Language of the words"), widget=GovTextInput(), default="en",
+                       description=_l("A two-letter code: en for English, pl for Polish, "
+                                      "uk for Ukrainian"))
+    submit = SubmitField(_l("Save search words"), widget=GovSubmitInput())

@@ -28,6 +28,7 @@ LINKS: list[tuple[str, str]] = [
     ("admin.audit_log", "Audit log"),
     ("admin.emails_not_sent", "Emails that have not gone"),
     ("admin.oversight", "Oversight"),
+    ("admin.search_words_list", "Search words"),
 ]
 
 
