@@ -42,25 +42,29 @@ def test_a_disclosure_shows_the_safeguarding_message_before_the_results(js_page,
 
 
 def test_an_admin_adds_search_words_from_the_demand_page(js_page, live_server):
+    page = js_page
+    # Its own words and admin per screen size: the live server keeps its data between runs.
+    width = page.viewport_size["width"]
+    made_up = "wiggle" if width < 600 else "jiggle"
     with live_server.app.app_context():
         for when in (2, 4, 6):
-            db.session.add(SearchRecord(terms="wiggle club", filters={}, result_count=0,
+            db.session.add(SearchRecord(terms=f"{made_up} club", filters={}, result_count=0,
                                         searched_at=utcnow() - timedelta(days=when)))
         db.session.commit()
-    email, secret = login(live_server, "teacher@example.org", role="admin")
-    page = js_page
+    email, secret = login(live_server, f"words-admin-{width}@example.org", role="admin")
     page.goto("/admin/oversight/demand")
     sign_in(page, email, secret)
     expect(page).to_have_url(re.compile(r"/admin/oversight/demand"))
     expect(page.get_by_role("heading", name="Teach search the words families used")).to_be_visible()
     _shot(page, "oversight-demand", "#teach-search")
-    page.get_by_label("Words families used").fill("wiggle club")
+    page.get_by_label("Words families used").fill(f"{made_up} club")
     page.get_by_label("What they mean, in the words listings use").fill("stay and play")
-    page.get_by_label("Short name").fill("wiggle-words")
+    page.get_by_label("Short name").fill(f"{made_up}-words")
     press(page.get_by_role("button", name="Save search words"))
     expect(page).to_have_url(re.compile(r"/admin/oversight/demand"))
-    expect(page.locator("body")).to_contain_text(
-        "Of the 3 searches in the last 30 days that found nothing, 3 would now find something")
+    # Every no-result search so far now finds something (the other screen size's too).
+    expect(page.locator("body")).to_contain_text(re.compile(
+        r"Of the (\d+) searches in the last 30 days that found nothing, \1 would now find something"))
     page.goto("/admin/search-words")
-    expect(page.locator("table")).to_contain_text("wiggle club")
+    expect(page.locator("table")).to_contain_text(f"{made_up} club")
     _shot(page, "admin-search-words")

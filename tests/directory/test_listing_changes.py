@@ -425,7 +425,7 @@ def test_an_older_file_does_not_undo_an_approved_change_unless_asked(people, cli
     older = tmp_path / "services.yml"  # written before the change below
     older.write_text((ROOT / "services.yml").read_text(encoding="utf-8"), encoding="utf-8")
     change = propose(people["ours"], contact_phone="01632 960771")
-    people["admin"].post(f"/admin/approvals/{change.id}", data={"publish": change.fields, "approve": "y"})
+    people["admin"].post(f"/admin/approvals/{change.uuid}", data={"publish": change.fields, "approve": "y"})
     # The same older file, with one other listing changed in it: that one is written.
     content = older.read_text(encoding="utf-8")
     their_summary = db.session.get(Service, THEIR_SERVICE).summary
@@ -461,7 +461,7 @@ def test_a_restore_in_the_site_is_kept_too(people):
     service = db.session.get(Service, OUR_SERVICE)
     original = service.summary
     change = propose(people["ours"], summary="An edited summary.")
-    people["admin"].post(f"/admin/approvals/{change.id}", data={"publish": change.fields, "approve": "y"})
+    people["admin"].post(f"/admin/approvals/{change.uuid}", data={"publish": change.fields, "approve": "y"})
     people["admin"].post(f"/admin/services/{OUR_SERVICE}/versions/1/restore", data={"reason": "Back"})
     db.session.expire_all()
     assert db.session.get(Service, OUR_SERVICE).summary == original
