@@ -42,7 +42,7 @@ def test_a_disclosure_shows_the_safeguarding_message_above_the_results(surrey, c
         check_page(page)
         body = page.get_data(as_text=True)
         assert 'id="disclosure"' in body, query
-        assert body.index('id="disclosure"') < body.index('class="govuk-grid-column-two-thirds"')
+        assert body.index('id="disclosure"') < body.index('id="result-count"')
         assert "If you or a child are in danger now, call 999." in body
         assert "Single Point of Access" in body[body.index('id="disclosure"'):][:2000]
         assert re.search(r'href="/services/[a-z0-9-]+[?"]', body), f"{query}: no services shown"

@@ -18,7 +18,15 @@ from werkzeug.routing import Rule
 from app import oversight, referrals
 from app.directory import feedback, listing_changes, listing_fields, listing_versions
 from app.extensions import db
-from app.models import ChangeStatus, Feedback, FeedbackStatus, ListingChange, Notification, SearchWord
+from app.models import (
+    ChangeStatus,
+    Feed,
+    Feedback,
+    FeedbackStatus,
+    ListingChange,
+    Notification,
+    SearchWord,
+)
 from app.models.accounts import User
 from app.models.audit import AuditEvent
 from app.models.directory import Organisation, Service
@@ -94,6 +102,8 @@ def sides(app: Flask, surrey_to_change: None) -> dict[str, Side]:
     clear_people()
     # The partnership's search words belong to no organisation: one real one to walk to.
     db.session.add(SearchWord(id="walked-words", words=["tiny tots"], means=["stay and play"]))
+    # Nor do other directories' feeds.
+    db.session.add(Feed(name="Walked feed", url="http://127.0.0.1:9/api"))
     db.session.commit()
     return {"A": _side(A_ORG, A_SERVICE, "worker@health.example.org"),
             "B": _side(B_ORG, B_SERVICE, "worker@family.example.org")}
@@ -127,6 +137,7 @@ def _ids(side: Side) -> dict[str, list[Any]]:
         "name": [next(iter(oversight.TABLES))],
         "organisation_id": [side.organisation],
         "word_id": ["walked-words"],
+        "feed_id": [db.session.scalar(select(Feed.id).where(Feed.name == "Walked feed"))],
     }
 
 
